@@ -1,0 +1,152 @@
+"""`NeofinClient`: configuration (arguments > environment > defaults), lifecycle, resources."""
+
+from __future__ import annotations
+
+import os
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from ._constants import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_CONNECTION_LIMITS,
+    DEFAULT_ENVIRONMENT,
+    DEFAULT_MAX_RETRIES,
+    ENV_API_KEY,
+    ENV_BASE_URL,
+    ENV_ENVIRONMENT,
+    ENV_SECRET_KEY,
+    ENVIRONMENTS,
+)
+from ._exceptions import ConfigurationError
+from ._logging import setup_from_env
+from ._retry import RetryPolicy
+from ._transport import Transport
+from ._urls import require_safe_url
+from .resources import Billings, Customers, Webhooks
+
+_UNSET: Any = object()
+
+
+class NeofinClient:
+    """An asyncio client for the Neofin API.
+
+    Keys come from the arguments or from `NEOFIN_API_KEY` / `NEOFIN_SECRET_KEY`; the target
+    from `base_url`, `NEOFIN_BASE_URL`, or `environment` (`"sandbox"` or `"production"`,
+    also `NEOFIN_ENVIRONMENT`). Use it as `async with NeofinClient() as client: ...`.
+
+    An injected `http_client` is used as is and never closed by this client.
+    """
+
+    billings: Billings
+    customers: Customers
+    webhooks: Webhooks
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        secret_key: str | None = None,
+        *,
+        environment: str | None = None,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout = 30.0,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: httpx.AsyncClient | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        setup_from_env()
+        api_key = api_key or os.environ.get(ENV_API_KEY)
+        secret_key = secret_key or os.environ.get(ENV_SECRET_KEY)
+        missing = [
+            f"{name} (argument {arg}= or environment variable {env})"
+            for name, arg, env, value in (
+                ("API key", "api_key", ENV_API_KEY, api_key),
+                ("secret key", "secret_key", ENV_SECRET_KEY, secret_key),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigurationError(
+                "Missing " + " and ".join(missing) + ". Create keys in the Neofin panel under "
+                "Configurações > Integrações, or run against the emulator (neofin_async.emulator)."
+            )
+        assert api_key and secret_key
+        self.environment = environment or os.environ.get(ENV_ENVIRONMENT) or DEFAULT_ENVIRONMENT
+        self.environment = self.environment.strip().lower()
+        if self.environment not in ENVIRONMENTS:
+            raise ConfigurationError(
+                f"Unknown environment {self.environment!r}; use one of {', '.join(ENVIRONMENTS)}"
+            )
+        url = base_url or os.environ.get(ENV_BASE_URL) or ENVIRONMENTS[self.environment]
+        self.base_url = require_safe_url(url, "base_url").rstrip("/")
+        self.timeout = (
+            timeout
+            if isinstance(timeout, httpx.Timeout)
+            else httpx.Timeout(timeout, connect=min(DEFAULT_CONNECT_TIMEOUT, timeout))
+        )
+        policy = retry_policy or RetryPolicy()
+        self.max_retries = max_retries if retry_policy is None else policy.max_retries
+        self._retry = policy.replace(max_retries=self.max_retries)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(limits=DEFAULT_CONNECTION_LIMITS)
+        self._keys = (api_key, secret_key)
+        self._transport = Transport(
+            self._http,
+            base_url=self.base_url,
+            api_key=api_key,
+            secret_key=secret_key,
+            timeout=self.timeout,
+            retry=self._retry,
+        )
+        self.billings = Billings(self._transport)
+        self.customers = Customers(self._transport)
+        self.webhooks = Webhooks(self._transport)
+
+    def with_options(
+        self,
+        *,
+        api_key: str | None = None,
+        secret_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout = _UNSET,
+        max_retries: int = _UNSET,
+        retry_policy: RetryPolicy | None = None,
+    ) -> NeofinClient:
+        """A copy with some settings changed, sharing this client's connection pool."""
+        policy = retry_policy or self._retry
+        if max_retries is not _UNSET:
+            policy = policy.replace(max_retries=max_retries)
+        return NeofinClient(
+            api_key or self._keys[0],
+            secret_key or self._keys[1],
+            environment=self.environment,
+            base_url=base_url or self.base_url,
+            timeout=self.timeout if timeout is _UNSET else timeout,
+            http_client=self._http,
+            retry_policy=policy,
+        )
+
+    @property
+    def http_client(self) -> httpx.AsyncClient:
+        """The underlying `httpx.AsyncClient`."""
+        return self._http
+
+    async def aclose(self) -> None:
+        """Close the connection pool, unless it was injected or belongs to another client."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> NeofinClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"NeofinClient(environment={self.environment!r}, base_url={self.base_url!r})"

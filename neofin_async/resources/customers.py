@@ -1,0 +1,23 @@
+"""`client.customers`: /customer endpoints."""
+
+from __future__ import annotations
+
+from ..models import Customer, CustomerInput
+from ..models._types import normalize_document
+from ._base import UpsertResource, segment
+
+
+class Customers(UpsertResource[CustomerInput]):
+    _path = "/customer/"
+    _key = "customers"
+    _model = CustomerInput
+
+    async def retrieve(self, integration_identifier: str) -> Customer:
+        """`GET /customer/integration/{integration_identifier}`."""
+        path = f"/customer/integration/{segment(integration_identifier, 'integration_identifier')}"
+        return Customer.model_validate(await self._transport.request("GET", path))
+
+    async def retrieve_by_document(self, document: str) -> Customer:
+        """`GET /customer/{document}`: CPF or CNPJ, with or without punctuation."""
+        path = f"/customer/{segment(normalize_document(document), 'document')}"
+        return Customer.model_validate(await self._transport.request("GET", path))
