@@ -58,7 +58,7 @@ def identifier_of(item: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def validate_item(model: type[InputT], item: InputT | Mapping[str, Any], index: int) -> InputT:
+def validate_item(model: type[InputT], item: object, index: int) -> InputT:
     """Validate one input item, raising `InvalidItemError` that names the item and its fields."""
     if isinstance(item, model):
         return item
