@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import (
@@ -161,11 +162,16 @@ class _Run(Generic[T]):
         slots = anyio.Semaphore(self.engine.concurrency)
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._dispatch, slots, send)
-            async with receive:
+            try:
                 async for result, held_slot in receive:
                     if held_slot:
                         slots.release()
                     yield result
+            except GeneratorExit:  # closed early: a task group must not see GeneratorExit
+                return
+            finally:  # stop everything before closing the stream
+                tg.cancel_scope.cancel()
+                receive.close()
         if self.input_error is not None:
             raise self.input_error
 
@@ -202,25 +208,25 @@ class _Run(Generic[T]):
                         slots.release()
                         break
                     if not chunk.entries:
-                        results.send_nowait((_settled(chunk), True))
+                        _emit(results, (_settled(chunk), True))
                         continue
                     self.in_flight[chunk.number] = chunk
                     senders.start_soon(self._send_chunk, chunk, results)
             # Every sender has ended: what is still in flight was cancelled before its answer.
             leftovers = [entry for chunk in self.in_flight.values() for entry in chunk.entries]
             for chunk in self.in_flight.values():
-                results.send_nowait((_settled(chunk), False))
+                _emit(results, (_settled(chunk), False))
             if leftovers:
-                results.send_nowait((self._not_sent(-1, leftovers), False))
+                _emit(results, (self._not_sent(-1, leftovers), False))
             if self.stopped_by is not None and not self.chunker.exhausted:
                 batch: list[Entry[None]] = []
                 async for entry in self.chunker.remaining():
                     batch.append(entry)
                     if len(batch) >= _DRAIN_BATCH:
-                        results.send_nowait((self._not_sent(-1, batch), False))
+                        _emit(results, (self._not_sent(-1, batch), False))
                         batch = []
                 if batch:
-                    results.send_nowait((self._not_sent(-1, batch), False))
+                    _emit(results, (self._not_sent(-1, batch), False))
 
     def _not_sent(self, number: int, entries: Iterable[Entry[Any]]) -> ChunkResult:
         reason = f"not sent: the run stopped ({self.stopped_by})"
@@ -241,7 +247,7 @@ class _Run(Generic[T]):
         if scope.cancelled_caught:
             return  # left in `in_flight`: reported as not_sent by the dispatcher
         del self.in_flight[chunk.number]
-        results.send_nowait((result, True))
+        _emit(results, (result, True))
 
     async def _deliver(self, chunk: Chunk[T]) -> ChunkResult:
         result = _settled(chunk)
@@ -280,6 +286,13 @@ class _Run(Generic[T]):
                 _reject(result, entries, per_item, chunk_level, accept_others=True)
             break
         return result
+
+
+def _emit(
+    results: MemoryObjectSendStream[tuple[ChunkResult, bool]], item: tuple[ChunkResult, bool]
+) -> None:
+    with contextlib.suppress(anyio.BrokenResourceError):  # the consumer stopped iterating
+        results.send_nowait(item)
 
 
 @asynccontextmanager
