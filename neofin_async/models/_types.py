@@ -155,7 +155,12 @@ Identifier = Annotated[str, AfterValidator(_require_text)]
 
 def centavos(reais: Decimal | int | str) -> int:
     """Convert an amount in reais (`Decimal("100.12")`) to integer centavos (`10012`)."""
-    amount = Decimal(str(reais)) * 100
+    try:
+        amount = Decimal(str(reais)) * 100
+    except ArithmeticError:  # Decimal("abc") raises InvalidOperation, not ValueError
+        amount = Decimal("NaN")
+    if not amount.is_finite():
+        raise ValueError(f"{reais!r} is not an amount in reais")
     if amount != amount.to_integral_value():
         raise ValueError(f"{reais!r} has fractions of a centavo")
     return int(amount)
@@ -200,7 +205,10 @@ def _timestamp(value: Any) -> Any:
                 return parsed.replace(tzinfo=sao_paulo())
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, tz=timezone.utc)
+        try:
+            return datetime.fromtimestamp(value, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):  # out of range, inf, nan
+            return None
     return value
 
 
