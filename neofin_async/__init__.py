@@ -1,5 +1,6 @@
 """neofin_async: an asyncio client for the Neofin billing API, a bulk engine and an emulator."""
 
+from . import bulk, webhooks
 from ._client import NeofinClient
 from ._exceptions import (
     APIConnectionError,
@@ -17,6 +18,18 @@ from ._exceptions import (
 from ._pagination import AsyncPager
 from ._retry import RetryEvent, RetryPolicy
 from ._version import __version__
+from .bulk import (
+    BulkError,
+    BulkResult,
+    BulkStream,
+    ChunkResult,
+    ChunkRetry,
+    ConfirmResult,
+    ItemError,
+    ItemState,
+    Journal,
+    Progress,
+)
 from .models import (
     AttachmentsResponse,
     Billing,
@@ -47,18 +60,28 @@ __all__ = [
     "BillingEvent",
     "BillingInput",
     "BillingType",
+    "BulkError",
+    "BulkResult",
+    "BulkStream",
+    "ChunkResult",
+    "ChunkRetry",
     "ConfigurationError",
+    "ConfirmResult",
     "Customer",
     "CustomerInput",
     "Installment",
     "InstallmentType",
     "InvalidItemError",
+    "ItemError",
+    "ItemState",
+    "Journal",
     "MessageResponse",
     "NeofinClient",
     "NeofinError",
     "NotFoundError",
     "Page",
     "Payment",
+    "Progress",
     "QueuedResponse",
     "RateLimitError",
     "RetryEvent",
@@ -66,5 +89,7 @@ __all__ = [
     "ServerError",
     "WebhookTopic",
     "__version__",
+    "bulk",
     "centavos",
+    "webhooks",
 ]
