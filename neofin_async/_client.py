@@ -12,7 +12,6 @@ from ._constants import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_CONNECTION_LIMITS,
     DEFAULT_ENVIRONMENT,
-    DEFAULT_MAX_RETRIES,
     ENV_API_KEY,
     ENV_BASE_URL,
     ENV_ENVIRONMENT,
@@ -36,6 +35,7 @@ class NeofinClient:
     from `base_url`, `NEOFIN_BASE_URL`, or `environment` (`"sandbox"` or `"production"`,
     also `NEOFIN_ENVIRONMENT`). Use it as `async with NeofinClient() as client: ...`.
 
+    `max_retries` defaults to 2 (or `retry_policy.max_retries`); `0` means one attempt.
     An injected `http_client` is used as is and never closed by this client.
     """
 
@@ -51,13 +51,15 @@ class NeofinClient:
         environment: str | None = None,
         base_url: str | None = None,
         timeout: float | httpx.Timeout = 30.0,
-        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_retries: int = _UNSET,
         http_client: httpx.AsyncClient | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
         setup_from_env()
-        api_key = api_key or os.environ.get(ENV_API_KEY)
-        secret_key = secret_key or os.environ.get(ENV_SECRET_KEY)
+        # Stray whitespace (a "\r" from a .env file) would make httpx refuse the header and
+        # quote the key in its error message: strip it here.
+        api_key = (api_key or os.environ.get(ENV_API_KEY) or "").strip()
+        secret_key = (secret_key or os.environ.get(ENV_SECRET_KEY) or "").strip()
         missing = [
             f"{name} (argument {arg}= or environment variable {env})"
             for name, arg, env, value in (
@@ -71,7 +73,15 @@ class NeofinClient:
                 "Missing " + " and ".join(missing) + ". Create keys in the Neofin panel under "
                 "Configurações > Integrações, or run against the emulator (neofin_async.emulator)."
             )
-        assert api_key and secret_key
+        for name, env, value in (
+            ("API key", ENV_API_KEY, api_key),
+            ("secret key", ENV_SECRET_KEY, secret_key),
+        ):
+            if not (value.isascii() and value.isprintable()):
+                raise ConfigurationError(
+                    f"The {name} contains characters that cannot be sent in an HTTP header "
+                    f"(check the argument or {env} for line breaks or non-ASCII characters)"
+                )
         self.environment = environment or os.environ.get(ENV_ENVIRONMENT) or DEFAULT_ENVIRONMENT
         self.environment = self.environment.strip().lower()
         if self.environment not in ENVIRONMENTS:
@@ -86,7 +96,8 @@ class NeofinClient:
             else httpx.Timeout(timeout, connect=min(DEFAULT_CONNECT_TIMEOUT, timeout))
         )
         policy = retry_policy or RetryPolicy()
-        self.max_retries = max_retries if retry_policy is None else policy.max_retries
+        # An explicit max_retries wins over the policy's (default 2).
+        self.max_retries = policy.max_retries if max_retries is _UNSET else max_retries
         self._retry = policy.replace(max_retries=self.max_retries)
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(limits=DEFAULT_CONNECTION_LIMITS)

@@ -62,10 +62,16 @@ class AsyncPager(Generic[T]):
                 return
             seen.add(token)
 
+    def _is_envelope(self, body: dict[str, Any]) -> bool:
+        return any(key in body for key in (*self._keys, "items", "next_page_token"))
+
     def _parse(self, body: Any) -> Page[T]:
-        # One documented example wraps the envelope in a list; accept both shapes.
+        # One documented example wraps the envelope in a list; accept that and a bare item list.
         if isinstance(body, list):
-            body = body[0] if len(body) == 1 and isinstance(body[0], dict) else {"items": body}
+            wrapped = len(body) == 1 and isinstance(body[0], dict) and self._is_envelope(body[0])
+            body = body[0] if wrapped else {"items": body}
+        if not isinstance(body, dict):
+            body = {}
         raw_items: Any = next((body[k] for k in (*self._keys, "items") if k in body), [])
         items = [self._model.model_validate(item) for item in raw_items or []]
         token = body.get("next_page_token") or None

@@ -22,6 +22,8 @@ def segment(value: str, name: str) -> str:
     """One URL path segment, percent-encoded; empty values are refused."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{name} must be a non-empty string")
+    if value in (".", ".."):  # would be removed as a dot-segment, changing the route
+        return value.replace(".", "%2E")
     return quote(value, safe="")
 
 

@@ -67,7 +67,7 @@ class Billings(UpsertResource[BillingInput]):
         body = {
             "paid_amount": paid_amount,
             "discount_amount": discount_amount,
-            "paid_at": paid_at.isoformat() if isinstance(paid_at, date) else paid_at,
+            "paid_at": _day(paid_at),
         }
         path = f"/billing/v2/paid/{_number(billing_number)}"
         return await self._post(path, {k: v for k, v in body.items() if v is not None})

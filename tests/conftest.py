@@ -1,0 +1,106 @@
+"""Shared fixtures: a client wired to respx, keys that must never leak, a recording sleep."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+import respx
+
+import neofin_async as nf
+
+API_KEY = "ak-live-7f3c9e1d5b8a4c2e"
+SECRET_KEY = "sk-live-0d9b8a7c6e5f4a3b"
+BASE_URL = "https://api.sandbox.neofin.services"
+PRODUCTION_URL = "https://api.neofin.services"
+
+VALID_CPF = "52998224725"
+VALID_CNPJ = "51491769000190"
+
+
+def cpf_check_digits(base: str) -> str:
+    """The two CPF check digits of nine digits."""
+    digits = [int(c) for c in base]
+    for weight in (10, 11):
+        total = sum(d * w for d, w in zip(digits, range(weight, 1, -1), strict=False))
+        digits.append(0 if total % 11 < 2 else 11 - total % 11)
+    return "".join(str(d) for d in digits[-2:])
+
+
+def billing_item(**overrides: Any) -> dict[str, Any]:
+    """A valid billing, as a plain dict."""
+    item: dict[str, Any] = {
+        "integration_identifier": "order-1",
+        "customer_document": VALID_CNPJ,
+        "amount": 15000,
+        "due_date": 1678316400,
+        "installment_type": "monthly",
+        "installments": 1,
+        "type": "bolepix",
+    }
+    item.update(overrides)
+    return item
+
+
+def customer_item(**overrides: Any) -> dict[str, Any]:
+    """A valid customer, as a plain dict."""
+    item: dict[str, Any] = {"document": VALID_CPF, "integration_identifier": "cust-1"}
+    item.update(overrides)
+    return item
+
+
+class Sleeps(list[float]):
+    """An injectable sleep that records the waits instead of sleeping."""
+
+    async def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "NEOFIN_API_KEY",
+        "NEOFIN_SECRET_KEY",
+        "NEOFIN_ENVIRONMENT",
+        "NEOFIN_BASE_URL",
+        "NEOFIN_LOG",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+def policy(sleeps: Sleeps) -> nf.RetryPolicy:
+    return nf.RetryPolicy(sleep=sleeps)
+
+
+@pytest.fixture
+def api() -> Iterator[respx.MockRouter]:
+    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
+        yield router
+
+
+@pytest.fixture
+async def client(api: respx.MockRouter, policy: nf.RetryPolicy) -> AsyncIterator[nf.NeofinClient]:
+    async with nf.NeofinClient(API_KEY, SECRET_KEY, retry_policy=policy) as c:
+        yield c
+
+
+@pytest.fixture
+def reset_logger() -> Iterator[logging.Logger]:
+    """Undo whatever `NEOFIN_LOG` set up on the `neofin_async` logger."""
+    logger = logging.getLogger("neofin_async")
+    handlers, level = list(logger.handlers), logger.level
+    yield logger
+    for handler in logger.handlers:
+        if handler not in handlers:
+            logger.removeHandler(handler)
+    logger.setLevel(level)
+    if hasattr(logger, "_neofin_configured"):
+        del logger._neofin_configured
