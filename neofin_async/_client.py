@@ -12,6 +12,7 @@ from ._constants import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_CONNECTION_LIMITS,
     DEFAULT_ENVIRONMENT,
+    DEFAULT_TIMEOUT,
     ENV_API_KEY,
     ENV_BASE_URL,
     ENV_ENVIRONMENT,
@@ -50,7 +51,7 @@ class NeofinClient:
         *,
         environment: str | None = None,
         base_url: str | None = None,
-        timeout: float | httpx.Timeout = 30.0,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = _UNSET,
         http_client: httpx.AsyncClient | None = None,
         retry_policy: RetryPolicy | None = None,
@@ -108,6 +109,7 @@ class NeofinClient:
             api_key=api_key,
             secret_key=secret_key,
             timeout=self.timeout,
+            overall_timeout=None if isinstance(timeout, httpx.Timeout) else timeout,
             retry=self._retry,
         )
         self.billings = Billings(self._transport)

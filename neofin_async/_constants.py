@@ -16,7 +16,8 @@ ENV_ENVIRONMENT = "NEOFIN_ENVIRONMENT"
 ENV_BASE_URL = "NEOFIN_BASE_URL"
 ENV_LOG = "NEOFIN_LOG"
 
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+DEFAULT_TIMEOUT = 30.0
+"""Seconds for a whole request attempt (connect, send, wait, read)."""
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_CONNECTION_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=64)

@@ -9,6 +9,7 @@ from datetime import timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import anyio
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
@@ -51,10 +52,12 @@ class Transport:
         secret_key: str,
         timeout: httpx.Timeout,
         retry: RetryPolicy,
+        overall_timeout: float | None = None,
     ) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.overall_timeout = overall_timeout
         self.retry = retry
         self._headers = {
             "api-key": api_key,
@@ -104,7 +107,12 @@ class Transport:
     async def _send(self, request: httpx.Request, path: str) -> Any:
         started = time.perf_counter()
         try:
-            response = await self.http.send(request)
+            with anyio.fail_after(self.overall_timeout):
+                response = await self.http.send(request)
+        except TimeoutError:
+            raise APITimeoutError(
+                f"Request took longer than {self.overall_timeout}s", method=request.method, url=path
+            ) from None
         except httpx.TimeoutException as exc:
             raise APITimeoutError(
                 f"Request timed out ({type(exc).__name__})", method=request.method, url=path

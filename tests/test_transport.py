@@ -729,3 +729,19 @@ async def test_real_socket_connection_refused(sleeps: Sleeps) -> None:
     assert not isinstance(info.value, nf.APITimeoutError)
     assert len(sleeps) == 1
     assert_no_keys(str(info.value), repr(info.value))
+
+
+async def test_overall_timeout_bounds_a_slow_response(policy: nf.RetryPolicy) -> None:
+    """`timeout=` is a deadline for the whole attempt, not only for each read."""
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(5)
+        return httpx.Response(200, json={})
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(slow))
+    client = nf.NeofinClient(
+        API_KEY, SECRET_KEY, timeout=0.05, max_retries=0, http_client=http, retry_policy=policy
+    )
+    with pytest.raises(nf.APITimeoutError, match=r"longer than 0\.05s"):
+        await retrieve(client)
+    await http.aclose()

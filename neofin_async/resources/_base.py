@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import AsyncIterable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sized
 from typing import Any, ClassVar, Generic
 from urllib.parse import quote
 
@@ -48,12 +49,17 @@ class UpsertResource(Resource, Generic[InputT]):
     ) -> QueuedResponse:
         """Upsert at most 50 items in one request. Items are validated first: an invalid item
         raises `InvalidItemError` naming it, and nothing is sent. A 202 answer means queued."""
-        batch = [items] if isinstance(items, (Mapping, InputModel)) else list(items)
+        batch = (
+            [items]
+            if isinstance(items, (Mapping, InputModel))
+            else list(itertools.islice(items, MAX_BATCH_SIZE + 1))
+        )
         if not batch:
             raise ValueError("upsert() needs at least one item")
         if len(batch) > MAX_BATCH_SIZE:
             raise ValueError(
-                f"upsert() takes at most {MAX_BATCH_SIZE} items, got {len(batch)}; "
+                f"upsert() takes at most {MAX_BATCH_SIZE} items, got "
+                f"{len(items) if isinstance(items, Sized) else 'more'}; "
                 "use bulk_upsert() for any number"
             )
         models = [validate_item(self._model, item, index) for index, item in enumerate(batch)]

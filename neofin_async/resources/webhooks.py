@@ -20,10 +20,12 @@ class WebhookTopic(str, Enum):
 
 class Webhooks(Resource):
     async def register(self, topic: WebhookTopic | str, destination: str) -> MessageResponse:
-        """`POST /webhook`: deliver `topic` events to `destination` (https, or http on loopback)."""
+        """`POST /webhook`: deliver `topic` events to `destination` (https, or http on loopback).
+
+        Not retried: registering twice may create two registrations."""
         topic = WebhookTopic(topic).value
         require_safe_url(destination, "destination")
         body = json.dumps({"topic": topic, "destination": destination}).encode()
         return MessageResponse.model_validate(
-            await self._transport.request("POST", "/webhook", content=body)
+            await self._transport.request("POST", "/webhook", content=body, retryable=False)
         )
