@@ -217,21 +217,21 @@ class _Run(Generic[T]):
             for chunk in self.in_flight.values():
                 _emit(results, (_settled(chunk), False))
             if leftovers:
-                _emit(results, (self._not_sent(-1, leftovers), False))
+                _emit(results, (self._not_sent(leftovers), False))
             if self.stopped_by is not None and not self.chunker.exhausted:
                 batch: list[Entry[None]] = []
                 async for entry in self.chunker.remaining():
                     batch.append(entry)
                     if len(batch) >= _DRAIN_BATCH:
-                        _emit(results, (self._not_sent(-1, batch), False))
+                        _emit(results, (self._not_sent(batch), False))
                         batch = []
                 if batch:
-                    _emit(results, (self._not_sent(-1, batch), False))
+                    _emit(results, (self._not_sent(batch), False))
 
-    def _not_sent(self, number: int, entries: Iterable[Entry[Any]]) -> ChunkResult:
+    def _not_sent(self, entries: Iterable[Entry[Any]]) -> ChunkResult:
         reason = f"not sent: the run stopped ({self.stopped_by})"
         errors = [ItemError(e.index, e.identifier, "not_sent", reason) for e in entries]
-        return ChunkResult(number, errors=errors)
+        return ChunkResult(-1, errors=errors)
 
     async def _send_chunk(
         self, chunk: Chunk[T], results: MemoryObjectSendStream[tuple[ChunkResult, bool]]
