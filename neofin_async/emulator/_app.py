@@ -84,11 +84,12 @@ class Emulator:
         return f"Emulator({self.config!r})"
 
     def configure(self, **changes: Any) -> None:
-        """Change settings on the fly (e.g. `emulator.configure(fail_rate=0)`)."""
+        """Change settings on the fly (e.g. `emulator.configure(fail_rate=0)`); state is kept,
+        and the fault draws go on from where they were (`seed` only acts at construction)."""
         self.config = self.config.replace(**changes)
         self._state.config = self.config
         self._keys = (self.config.api_key.encode(), self.config.secret_key.encode())
-        self._faults = FaultInjector(self.config.fault_rules(), self.config.seed)
+        self._faults.rules = self.config.fault_rules()  # the draws go on from where they were
 
     # -- state, for tests ----------------------------------------------------------------
 
