@@ -59,9 +59,14 @@ def identifier_of(item: Any) -> str | None:
 
 
 def validate_item(model: type[InputT], item: object, index: int) -> InputT:
-    """Validate one input item, raising `InvalidItemError` that names the item and its fields."""
+    """Validate one input item, raising `InvalidItemError` that names the item and its fields.
+
+    A reader that cannot parse a record may pass an `InvalidItemError` as the item: it is
+    refused with the same errors (and counted invalid, never sent)."""
     if isinstance(item, model):
         return item
+    if isinstance(item, InvalidItemError):
+        raise InvalidItemError(index, item.errors, item.integration_identifier)
     try:
         return model.model_validate(item)
     except pydantic.ValidationError as exc:

@@ -1,0 +1,240 @@
+"""The `neofin-async` argument parser."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Mapping
+from typing import NoReturn
+
+from .._constants import DEFAULT_CONCURRENCY, MAX_BATCH_SIZE
+from .._version import __version__
+
+PROG = "neofin-async"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line (`neofin-async: error: ...`), exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{PROG}: error: {message} (see {self.prog} --help)\n")
+
+
+def _number(
+    kind: type[int] | type[float], low: float | None, high: float | None = None
+) -> Callable[[str], int | float]:
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if (low is not None and value < low) or (high is not None and value > high):
+            bounds = f"at least {low}" if high is None else f"between {low} and {high}"
+            raise argparse.ArgumentTypeError(f"{text} must be {bounds}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
+def _target_options() -> _Parser:
+    options = _Parser(add_help=False)
+    group = options.add_argument_group("target")
+    group.add_argument(
+        "--target",
+        choices=("emulator", "sandbox", "production"),
+        default="emulator",
+        help="where requests go (default: emulator, a built-in in-process emulator: "
+        "nothing is sent to Neofin)",
+    )
+    group.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="another base URL; with --target emulator, a served emulator "
+        "(e.g. http://127.0.0.1:8765)",
+    )
+    group.add_argument(
+        "--api-key", help="default: $NEOFIN_API_KEY (preferable: a flag shows in `ps`)"
+    )
+    group.add_argument("--secret-key", help="default: $NEOFIN_SECRET_KEY (preferable, too)")
+    group.add_argument(
+        "--timeout",
+        type=_number(float, 0.1),
+        default=30.0,
+        metavar="SECONDS",
+        help="per request (default 30)",
+    )
+    group.add_argument(
+        "--max-retries",
+        type=_number(int, 0),
+        metavar="N",
+        help="retries of a failed request (default 2)",
+    )
+    return options
+
+
+def build_parser(
+    run: Mapping[str, Callable[[argparse.Namespace], object]],
+) -> argparse.ArgumentParser:
+    """The parser; `run[command]` becomes the `run` default of each command."""
+    parser = _Parser(
+        prog=PROG,
+        description="Sync billings and customers to Neofin, or try it on the built-in emulator.",
+        epilog="Exit codes: 0 all accepted, 1 some item not accepted, 2 usage or configuration.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    target = _target_options()
+
+    upsert = commands.add_parser(
+        "upsert",
+        parents=[target],
+        help="upsert billings or customers from a CSV or JSON Lines file",
+        description="Upsert every record of FILE (CSV or JSON Lines, '-' for stdin; columns "
+        "named like the API fields). CSV: an empty cell is an absent field, recipients may be "
+        "';'-separated, booleans true/false/1/0/sim/não. Dates as Unix seconds or ISO dates.",
+    )
+    upsert.add_argument("resource", choices=("billings", "customers"))
+    upsert.add_argument("file", metavar="FILE", help="CSV or JSON Lines file, '-' for stdin")
+    upsert.add_argument(
+        "--format", choices=("csv", "jsonl"), help="default: from the extension, else the content"
+    )
+    upsert.add_argument(
+        "--encoding",
+        default="utf-8",
+        help="text encoding of FILE (default utf-8; e.g. cp1252 for some ERP exports)",
+    )
+    upsert.add_argument(
+        "--amount-unit",
+        choices=("centavos", "reais"),
+        default="centavos",
+        help="unit of the amount column (default centavos; reais: 1234.56 or 1.234,56); "
+        "fees, fine and discount_before_payment are sent as given",
+    )
+    upsert.add_argument(
+        "--concurrency",
+        type=_number(int, 1),
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"requests in flight (default {DEFAULT_CONCURRENCY})",
+    )
+    upsert.add_argument(
+        "--chunk-size",
+        type=_number(int, 1, MAX_BATCH_SIZE),
+        default=MAX_BATCH_SIZE,
+        metavar="N",
+        help=f"items per request (default and maximum {MAX_BATCH_SIZE})",
+    )
+    upsert.add_argument(
+        "--deadline",
+        type=_number(float, 0.001),
+        metavar="SECONDS",
+        help="stop sending after this long; the rest is reported not_sent",
+    )
+    upsert.add_argument(
+        "--journal",
+        metavar="FILE",
+        help="SQLite journal: run again with the same journal after a crash to resend only "
+        "what was not accepted yet",
+    )
+    upsert.add_argument(
+        "--report",
+        metavar="FILE.json",
+        help="write the totals and every item not accepted (line, identifier, state, reason)",
+    )
+    upsert.add_argument(
+        "--detect-duplicates",
+        action="store_true",
+        help="refuse a repeated integration_identifier (invalid) instead of sending it again",
+    )
+    upsert.add_argument(
+        "--progress-every",
+        type=_number(float, 0.01),
+        default=2.0,
+        metavar="SECONDS",
+        help="interval of the plain progress lines when stderr is not a terminal (default 2)",
+    )
+    faults = upsert.add_argument_group("built-in emulator (to try failures)")
+    faults.add_argument(
+        "--emulator-fail-rate",
+        type=_number(float, 0.0, 1.0),
+        metavar="RATE",
+        help="share of requests the emulator answers with a 500 (e.g. 0.2)",
+    )
+    faults.add_argument(
+        "--emulator-latency-ms",
+        type=_number(float, 0.0),
+        metavar="MS",
+        help="latency the emulator adds to every request",
+    )
+    faults.add_argument(
+        "--emulator-seed", type=int, metavar="S", help="seed of the emulator's fault draws"
+    )
+    upsert.set_defaults(run=run["upsert"])
+
+    get = commands.add_parser("get", parents=[target], help="print one billing or customer as JSON")
+    get.add_argument("resource", choices=("billing", "customer"))
+    get.add_argument("id", metavar="ID", help="its integration_identifier")
+    get.add_argument(
+        "--by-number", action="store_true", help="ID is Neofin's billing_number (billings)"
+    )
+    get.add_argument("--by-document", action="store_true", help="ID is a CPF or CNPJ (customers)")
+    get.set_defaults(run=run["get"])
+
+    list_ = commands.add_parser("list", parents=[target], help="print billings as JSON")
+    list_.add_argument("resource", choices=("billings",))
+    list_.add_argument("--status", help="only billings in this status (e.g. pending, paid)")
+    list_.add_argument("--limit", type=_number(int, 0), metavar="N", help="at most N billings")
+    list_.add_argument("--jsonl", action="store_true", help="one JSON object per line")
+    list_.set_defaults(run=run["list"])
+
+    sample = commands.add_parser(
+        "sample",
+        help="write realistic fictitious billings or customers to try the tool",
+        description="Valid CPFs and CNPJs, real cities with their UF, CEP range and DDD, "
+        "E.164 phones, e-mails @example.com, due dates in the future, amounts in centavos.",
+    )
+    sample.add_argument("resource", choices=("billings", "customers"))
+    sample.add_argument("count", type=_number(int, 0), metavar="N")
+    sample.add_argument("-o", "--output", metavar="FILE", help="default: stdout")
+    sample.add_argument(
+        "--format", choices=("csv", "jsonl"), help="default: from -o's extension, else csv"
+    )
+    sample.add_argument("--seed", type=int, metavar="S", help="the same seed, the same data")
+    sample.set_defaults(run=run["sample"])
+
+    emulator = commands.add_parser(
+        "emulator",
+        help="serve the Neofin emulator over HTTP (uvicorn)",
+        description="Serve a local, stateful Neofin emulator until Ctrl-C; prints its base "
+        "URL and test keys. Nothing is sent to Neofin.",
+    )
+    emulator.add_argument("--host", default="127.0.0.1")
+    emulator.add_argument("--port", type=_number(int, 0, 65535), default=8765)
+    emulator.add_argument(
+        "--processing-delay",
+        type=_number(float, 0.0),
+        default=0.0,
+        metavar="SECONDS",
+        help="how long an upserted item stays queued (404) (default 0)",
+    )
+    emulator.add_argument("--latency-ms", type=_number(float, 0.0), default=0.0, metavar="MS")
+    emulator.add_argument(
+        "--fail-rate",
+        type=_number(float, 0.0, 1.0),
+        default=0.0,
+        metavar="RATE",
+        help="share of requests answered with a 500",
+    )
+    emulator.add_argument("--seed", type=int, metavar="S", help="seed of the fault draws")
+    emulator.add_argument(
+        "--page-size", type=_number(int, 1), default=50, metavar="N", help="items per list page"
+    )
+    emulator.add_argument(
+        "--partial-failure",
+        choices=("reject_batch", "accept_valid"),
+        default="reject_batch",
+        help="a batch with invalid items: 400 for all (default), or 202 for the valid ones",
+    )
+    emulator.add_argument("--log-level", default="warning", help="uvicorn's (default warning)")
+    emulator.set_defaults(run=run["emulator"])
+    return parser
