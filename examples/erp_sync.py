@@ -33,7 +33,7 @@ import os
 import random
 import sqlite3
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -213,13 +213,14 @@ async def neofin_client(target: str) -> AsyncIterator[nf.NeofinClient]:
             yield client
 
 
-def print_progress(total: int) -> Any:
-    step = max(total // 5, 1)
-    shown = [0]
+def print_progress(total: int) -> Callable[[nf.Progress], None]:
+    """An `on_progress` callback printing a line at every fifth of the run: a job's log."""
+    step, printed = max(total // 5, 1), 0
 
     def on_progress(progress: nf.Progress) -> None:
-        if progress.done // step > shown[0] or progress.done == total:
-            shown[0] = progress.done // step
+        nonlocal printed
+        if progress.done // step > printed or progress.done == total:
+            printed = progress.done // step
             c = progress.counts
             print(
                 f"  {progress.done:>6}/{total} sent: {c.accepted} accepted, "
