@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
-
 ENVIRONMENTS = {
     "sandbox": "https://api.sandbox.neofin.services",
     "production": "https://api.neofin.services",
@@ -20,7 +18,10 @@ DEFAULT_TIMEOUT = 30.0
 """Seconds for a whole request attempt (connect, send, wait, read)."""
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_MAX_RETRIES = 2
-DEFAULT_CONNECTION_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=64)
+DEFAULT_MAX_CONNECTIONS = 100
+"""Connections the client keeps open: at least the largest bulk `concurrency` you use."""
+ENV_HTTP_BACKEND = "NEOFIN_HTTP_BACKEND"
+DEFAULT_HTTP_BACKEND = "httpx"
 
 # Retry policy (design.md section 3): wait = min(0.5 * 2**n, 8) * U[0.75, 1].
 RETRY_INITIAL_DELAY = 0.5
