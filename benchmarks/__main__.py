@@ -14,7 +14,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import cpu, faults, memory, report, throughput
+try:
+    from . import cpu, faults, memory, report, throughput
+except ImportError as exc:  # pragma: no cover
+    raise SystemExit(
+        f"{exc}: the benchmarks need the aiohttp and emulator extras, and matplotlib for the "
+        "chart: pip install -e '.[aiohttp,emulator,bench]'"
+    ) from None
 
 HERE = Path(__file__).parent
 BENCHMARKS = ("throughput", "memory", "faults", "cpu")

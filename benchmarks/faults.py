@@ -103,7 +103,7 @@ async def run(quick: bool) -> dict[str, Any]:
         "retry_after": RETRY_AFTER,
         "concurrency": CONCURRENCY,
         "runs": [
-            await faults_at(0.3, 8_000 if quick else 30_000),
-            await faults_at(0.05, 8_000 if quick else 30_000),
+            await faults_at(0.3, 6_000 if quick else 30_000),
+            await faults_at(0.05, 6_000 if quick else 30_000),
         ],
     }

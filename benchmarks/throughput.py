@@ -113,5 +113,5 @@ async def run(quick: bool) -> dict[str, Any]:
         results["sink"] = await ceiling(target, 5_000 if quick else 20_000, 1 if quick else 3)
     with servers.emulator() as target:
         results["emulator"] = await ceiling(target, 2_000 if quick else 5_000, 1 if quick else 2)
-    results["latency_bound"] = await latency_bound(0.05, 6 if quick else 20)
+    results["latency_bound"] = await latency_bound(0.05, 5 if quick else 20)
     return results
