@@ -68,7 +68,7 @@ def validate_item(model: type[InputT], item: object, index: int) -> InputT:
     if isinstance(item, InvalidItemError):
         raise InvalidItemError(index, item.errors, item.integration_identifier)
     try:
-        return model.model_validate(item)
+        return model.__pydantic_validator__.validate_python(item)  # type: ignore[no-any-return]
     except pydantic.ValidationError as exc:
         raise InvalidItemError(index, field_errors(exc, model), identifier_of(item)) from None
 
