@@ -53,7 +53,9 @@ def measure(approach: str, count: int, target: Target) -> dict[str, Any]:
     """Run one approach in a fresh interpreter; its peak RSS in MB, time and accepted count."""
     command = [sys.executable, "-m", "benchmarks.memory", "--approach", approach]
     command += ["--items", str(count), "--url", target.url]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    output = subprocess.run(
+        command, check=True, capture_output=True, text=True, cwd=servers.ROOT
+    ).stdout
     return json.loads(output)  # type: ignore[no-any-return]
 
 

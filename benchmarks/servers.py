@@ -10,11 +10,15 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from neofin_async.emulator import DEFAULT_API_KEY, DEFAULT_SECRET_KEY
+
+ROOT = Path(__file__).resolve().parent.parent
+"""The repository root: where `python -m benchmarks.*` finds this package."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,7 @@ def reset(target: Target) -> None:
 @contextlib.contextmanager
 def _process(command: list[str], ready: str) -> Iterator[int]:
     """Start `command`, wait for its first line to match `ready`, yield the port it names."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
