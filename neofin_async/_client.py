@@ -41,7 +41,7 @@ class NeofinClient:
 
     `max_retries` defaults to 2 (or `retry_policy.max_retries`); `0` means one attempt.
     `http_backend` (or `NEOFIN_HTTP_BACKEND`) picks what sends the requests: `"httpx"` (the
-    default, httpx's own pool) or `"aiohttp"` (httpx over aiohttp's connector, several times
+    default, httpx's own pool) or `"aiohttp"` (httpx over aiohttp's connector, up to 2.5x
     faster for bulk runs; needs `pip install neofin-async[aiohttp]`). The pool keeps up to
     `max_connections` (default 100) connections: keep it >= the bulk `concurrency` you use.
     An injected `http_client` is used as is and never closed by this client.

@@ -13,9 +13,9 @@ def create_http_client(backend: str, *, max_connections: int) -> httpx.AsyncClie
     """An `httpx.AsyncClient` whose pool keeps up to `max_connections` connections open.
 
     `"httpx"` is httpx's default transport (httpcore); `"aiohttp"` sends through aiohttp's
-    connector (the `neofin-async[aiohttp]` extra), several times faster at high concurrency while
-    keeping httpx's API. Size the pool at least as large as the bulk `concurrency` you use:
-    requests beyond it wait for a free connection."""
+    connector (the `neofin-async[aiohttp]` extra), keeping httpx's API: 1.5-2.5x the bulk
+    throughput from concurrency 4 up (benchmarks/README.md). Size the pool at least as large as
+    the bulk `concurrency` you use: requests beyond it wait for a free connection."""
     if max_connections < 1:
         raise ConfigurationError(f"max_connections must be at least 1, got {max_connections}")
     limits = httpx.Limits(
