@@ -657,3 +657,15 @@ def test_attachments_response() -> None:
     )
     assert response.files_uploaded == ["teste.pdf", "teste2.pdf"]
     assert response.files_failed == []
+
+
+def test_document_check_uses_python_stdnum_and_refuses_non_ascii_digits() -> None:
+    from stdnum.br import cnpj, cpf
+
+    from neofin_async.models._types import normalize_document
+
+    for document in ("24540707078", "51491769000190", "12ABC34501DE35"):
+        assert normalize_document(document) == document
+        assert (cpf if len(document) == 11 else cnpj).is_valid(document)
+    with pytest.raises(ValueError, match="not a valid CPF"):
+        normalize_document("".join(chr(0xFF10 + int(d)) for d in "24540707078"))  # fullwidth

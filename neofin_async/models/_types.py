@@ -6,11 +6,11 @@ import re
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from functools import lru_cache
-from operator import mul
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BeforeValidator, Field
+from stdnum.br import cnpj, cpf
 
 from .._constants import SAO_PAULO_TZ
 
@@ -22,13 +22,6 @@ UF_CODES = frozenset({
 # fmt: on
 _DOCUMENT_PUNCTUATION = str.maketrans("", "", " .-/")
 _PHONE_PUNCTUATION = str.maketrans("", "", " ().-")
-# Mod-11 weights of the first and second check digits (the same as python-stdnum's), each with
-# 48 * sum(weights): a character's value is its code - 48 ("0" is 0, "A" is 17).
-_CPF_CHECKS = tuple((w, 48 * sum(w)) for w in (tuple(range(10, 1, -1)), tuple(range(11, 1, -1))))
-_CNPJ_CHECKS = tuple(
-    (w, 48 * sum(w))
-    for w in ((5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2), (6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2))
-)
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
@@ -49,31 +42,23 @@ def normalize_document(value: Any) -> str:
         raise ValueError("must be a string (an integer would lose leading zeros)")
     compact = value if value.isdigit() else value.translate(_DOCUMENT_PUNCTUATION).upper()
     if len(compact) == 11:
-        if compact.isascii() and compact.isdigit() and _check_digits_match(compact, _CPF_CHECKS):
+        if _has_valid_check_digits(compact):
             return compact
         raise ValueError("is not a valid CPF (check digits do not match)")
     if len(compact) == 14:
-        if (
-            compact.isascii()
-            and compact.isalnum()
-            and compact[12:].isdigit()
-            and _check_digits_match(compact, _CNPJ_CHECKS)
-        ):
+        if _has_valid_check_digits(compact):
             return compact
         raise ValueError("is not a valid CNPJ (check digits do not match)")
     raise ValueError("must be a CPF (11 digits) or a CNPJ (14 characters)")
 
 
-def _check_digits_match(document: str, checks: tuple[tuple[tuple[int, ...], int], ...]) -> bool:
-    """The two check digits are right: the CPF / CNPJ (also alphanumeric) mod-11 rule, as in
-    python-stdnum, which is a few times slower. All-zero bases are refused, as stdnum does."""
-    codes = document.encode("ascii")
-    if not codes[:-2].strip(b"0"):
+@lru_cache(maxsize=16_384)
+def _has_valid_check_digits(compact: str) -> bool:
+    """python-stdnum's CPF / CNPJ check (alphanumeric CNPJ included). Cached: an export
+    repeats its customers' documents, and the check costs several microseconds."""
+    if not compact.isascii():
         return False
-    (first, first_offset), (second, second_offset) = checks
-    digit1: int = (11 - sum(map(mul, first, codes)) + first_offset) % 11 % 10
-    digit2: int = (11 - sum(map(mul, second, codes)) + second_offset) % 11 % 10
-    return digit1 == codes[-2] - 48 and digit2 == codes[-1] - 48
+    return bool((cpf if len(compact) == 11 else cnpj).is_valid(compact))
 
 
 def _uf(value: Any) -> Any:
