@@ -91,12 +91,6 @@ class Transport:
         )
         if not retryable or self.retry.max_retries == 0:
             return await self._send(request, path)
-        try:  # most requests succeed at once: only build the retry loop when one fails
-            return await self._send(request, path)
-        except Exception as exc:
-            if not self.retry.is_retryable(exc):
-                raise
-            first_error: Exception | None = exc
         policy = self.retry
         async for attempt in AsyncRetrying(
             stop=stop_after_attempt(policy.max_retries + 1),
@@ -107,9 +101,6 @@ class Transport:
             reraise=True,
         ):
             with attempt:
-                if first_error is not None:  # attempt 1, already made above
-                    error, first_error = first_error, None
-                    raise error
                 return await self._send(request, path)
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -66,6 +66,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "NEOFIN_ENVIRONMENT",
         "NEOFIN_BASE_URL",
         "NEOFIN_LOG",
+        "NEOFIN_HTTP_BACKEND",
     ):
         monkeypatch.delenv(name, raising=False)
 
