@@ -45,8 +45,8 @@ from ._events import (
 )
 from ._signature import (
     API_VERSION_HEADER,
-    DEFAULT_API_VERSION,
     DATETIME_HEADER,
+    DEFAULT_API_VERSION,
     SIGNATURE_HEADER,
     TOPIC_HEADER,
     WEBHOOK_ID_HEADER,
