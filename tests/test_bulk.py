@@ -551,3 +551,21 @@ def test_every_item_ends_in_exactly_one_state(
     assert all(not kinds[e.index] for e in result.errors if e.status == "invalid")
     if isinstance(result.stopped_by, nf.AuthenticationError):
         assert result.not_sent + result.failed > 0
+
+
+async def test_cancellation_over_real_sockets_closes_everything() -> None:
+    """Cancelled mid-run against a served emulator: no task left, the pool closes cleanly
+    (pytest turns an unclosed-socket ResourceWarning into a failure)."""
+    from neofin_async.emulator import DEFAULT_API_KEY, DEFAULT_SECRET_KEY, Emulator
+
+    emulator = Emulator(latency_ms=300)
+    with emulator.serving() as server:
+        before = len(asyncio.all_tasks())
+        client = nf.NeofinClient(DEFAULT_API_KEY, DEFAULT_SECRET_KEY, base_url=server.base_url)
+        with anyio.move_on_after(0.5):
+            await client.billings.bulk_upsert((billing(i) for i in range(5_000)), concurrency=4)
+        await client.aclose()
+        await anyio.lowlevel.checkpoint()
+        assert len(asyncio.all_tasks()) == before
+        assert emulator.request_counts["POST /billing/"] <= 8
+    assert not emulator.errors
