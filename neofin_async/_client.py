@@ -32,6 +32,37 @@ from .resources import Billings, Customers, Webhooks
 _UNSET: Any = object()
 
 
+def _resolve_keys(api_key: str | None, secret_key: str | None) -> tuple[str, str]:
+    """The keys from the arguments or the environment, refused (never echoed) if unusable."""
+    # Stray whitespace (a "\r" from a .env file) would make httpx refuse the header and
+    # quote the key in its error message: strip it here.
+    api_key = (api_key or os.environ.get(ENV_API_KEY) or "").strip()
+    secret_key = (secret_key or os.environ.get(ENV_SECRET_KEY) or "").strip()
+    missing = [
+        f"{name} (argument {arg}= or environment variable {env})"
+        for name, arg, env, value in (
+            ("API key", "api_key", ENV_API_KEY, api_key),
+            ("secret key", "secret_key", ENV_SECRET_KEY, secret_key),
+        )
+        if not value
+    ]
+    if missing:
+        raise ConfigurationError(
+            "Missing " + " and ".join(missing) + ". Create keys in the Neofin panel under "
+            "Configurações > Integrações, or run against the emulator (neofin_async.emulator)."
+        )
+    for name, env, value in (
+        ("API key", ENV_API_KEY, api_key),
+        ("secret key", ENV_SECRET_KEY, secret_key),
+    ):
+        if not (value.isascii() and value.isprintable()):
+            raise ConfigurationError(
+                f"The {name} contains characters that cannot be sent in an HTTP header "
+                f"(check the argument or {env} for line breaks or non-ASCII characters)"
+            )
+    return api_key, secret_key
+
+
 class NeofinClient:
     """An asyncio client for the Neofin API.
 
@@ -66,32 +97,7 @@ class NeofinClient:
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         setup_from_env()
-        # Stray whitespace (a "\r" from a .env file) would make httpx refuse the header and
-        # quote the key in its error message: strip it here.
-        api_key = (api_key or os.environ.get(ENV_API_KEY) or "").strip()
-        secret_key = (secret_key or os.environ.get(ENV_SECRET_KEY) or "").strip()
-        missing = [
-            f"{name} (argument {arg}= or environment variable {env})"
-            for name, arg, env, value in (
-                ("API key", "api_key", ENV_API_KEY, api_key),
-                ("secret key", "secret_key", ENV_SECRET_KEY, secret_key),
-            )
-            if not value
-        ]
-        if missing:
-            raise ConfigurationError(
-                "Missing " + " and ".join(missing) + ". Create keys in the Neofin panel under "
-                "Configurações > Integrações, or run against the emulator (neofin_async.emulator)."
-            )
-        for name, env, value in (
-            ("API key", ENV_API_KEY, api_key),
-            ("secret key", ENV_SECRET_KEY, secret_key),
-        ):
-            if not (value.isascii() and value.isprintable()):
-                raise ConfigurationError(
-                    f"The {name} contains characters that cannot be sent in an HTTP header "
-                    f"(check the argument or {env} for line breaks or non-ASCII characters)"
-                )
+        api_key, secret_key = _resolve_keys(api_key, secret_key)
         self.environment = environment or os.environ.get(ENV_ENVIRONMENT) or DEFAULT_ENVIRONMENT
         self.environment = self.environment.strip().lower()
         if self.environment not in ENVIRONMENTS:
@@ -100,6 +106,7 @@ class NeofinClient:
             )
         url = base_url or os.environ.get(ENV_BASE_URL) or ENVIRONMENTS[self.environment]
         self.base_url = require_safe_url(url, "base_url").rstrip("/")
+        self._timeout_option = timeout
         self.timeout = (
             timeout
             if isinstance(timeout, httpx.Timeout)
@@ -149,7 +156,7 @@ class NeofinClient:
             secret_key or self._keys[1],
             environment=self.environment,
             base_url=base_url or self.base_url,
-            timeout=self.timeout if timeout is _UNSET else timeout,
+            timeout=self._timeout_option if timeout is _UNSET else timeout,
             http_client=self._http,
             retry_policy=policy,
         )

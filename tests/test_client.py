@@ -330,3 +330,11 @@ def test_public_names() -> None:
         "centavos",
     ):
         assert name in nf.__all__ and hasattr(nf, name)
+
+
+async def test_with_options_keeps_the_overall_timeout() -> None:
+    client = nf.NeofinClient(API_KEY, SECRET_KEY, timeout=7.0)
+    copy = client.with_options(max_retries=0)
+    assert copy._transport.overall_timeout == 7.0
+    assert client.with_options(timeout=3.0)._transport.overall_timeout == 3.0
+    await client.aclose()
