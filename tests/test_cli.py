@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -337,7 +338,7 @@ def journal_accepted(path: Path) -> dict[int, str]:
     if not path.exists():
         return {}
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
             rows = db.execute("SELECT idx, identifier FROM items WHERE state = 'accepted'")
             return dict(rows.fetchall())
     except sqlite3.OperationalError:  # not created yet

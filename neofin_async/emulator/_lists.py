@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, timezone
 from typing import Any, TypeVar
 
+from .._compat import fromisoformat
 from ..models._types import sao_paulo
 from . import _render as render
 from ._config import EmulatorConfig
@@ -31,7 +32,7 @@ def moment(text: str) -> float:
     if len(text) == 10:
         day = date.fromisoformat(text)
         return datetime(day.year, day.month, day.day, tzinfo=sao_paulo()).timestamp()
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    parsed = fromisoformat(text.replace("Z", "+00:00"))
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp()
 
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AfterValidator, BeforeValidator, Field
 from stdnum.br import cnpj, cpf
 
+from .._compat import fromisoformat
 from .._constants import SAO_PAULO_TZ
 
 # fmt: off
@@ -131,7 +132,7 @@ def to_unix(value: Any) -> Any:
         if text.isdigit():
             return int(text)
         try:
-            value = datetime.fromisoformat(text) if len(text) > 10 else date.fromisoformat(text)
+            value = fromisoformat(text) if len(text) > 10 else date.fromisoformat(text)
         except ValueError:
             raise ValueError(f"{value!r} is not a Unix timestamp or an ISO date") from None
     if isinstance(value, datetime):
@@ -207,7 +208,7 @@ def _timestamp(value: Any) -> Any:
             value = float(text)
         except ValueError:
             try:
-                parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+                parsed = fromisoformat(text.replace("Z", "+00:00"))
             except ValueError:
                 return None
             if len(text) == 10:
