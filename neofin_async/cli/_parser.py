@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable, Mapping
 from typing import NoReturn
 
-from .._constants import DEFAULT_CONCURRENCY, MAX_BATCH_SIZE
+from .._constants import DEFAULT_CONCURRENCY, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, MAX_BATCH_SIZE
 from .._version import __version__
 
 PROG = "neofin-async"
@@ -59,15 +59,15 @@ def _target_options() -> _Parser:
     group.add_argument(
         "--timeout",
         type=_number(float, 0.1),
-        default=30.0,
+        default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
-        help="per request (default 30)",
+        help=f"per request (default {DEFAULT_TIMEOUT:g})",
     )
     group.add_argument(
         "--max-retries",
         type=_number(int, 0),
         metavar="N",
-        help="retries of a failed request (default 2)",
+        help=f"retries of a failed request (default {DEFAULT_MAX_RETRIES})",
     )
     return options
 
