@@ -34,3 +34,14 @@ MAX_BATCH_SIZE = 50
 DEFAULT_CONCURRENCY = 8
 
 SAO_PAULO_TZ = "America/Sao_Paulo"
+
+# Webhooks (neofin_async.webhooks, contrib.fastapi).
+WEBHOOK_TOLERANCE = 300.0
+"""Seconds either side of `X-Neofin-Datetime` a delivery is accepted."""
+WEBHOOK_DEDUPE_SIZE = 10_000
+"""Webhook ids remembered by the deduplicator."""
+WEBHOOK_DEDUPE_TTL = 3600.0
+"""Seconds an id is remembered: Neofin's last retry comes about 25 minutes after the first."""
+WEBHOOK_API_VERSION = "2023-07"
+WEBHOOK_PATH = "/neofin/webhooks"
+WEBHOOK_MAX_BODY_SIZE = 1024 * 1024

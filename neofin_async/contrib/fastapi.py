@@ -29,6 +29,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from .._client import NeofinClient
+from .._constants import WEBHOOK_MAX_BODY_SIZE, WEBHOOK_PATH
 from ..webhooks import (
     DEFAULT_TOLERANCE,
     Deduplicator,
@@ -41,8 +42,8 @@ from ..webhooks import (
 
 __all__ = ["DEFAULT_WEBHOOK_PATH", "NeofinIntegration", "WebhookHandler", "webhook_router"]
 
-DEFAULT_WEBHOOK_PATH = "/neofin/webhooks"
-DEFAULT_MAX_BODY_SIZE = 1024 * 1024
+DEFAULT_WEBHOOK_PATH = WEBHOOK_PATH
+DEFAULT_MAX_BODY_SIZE = WEBHOOK_MAX_BODY_SIZE
 
 WebhookHandler = Callable[[WebhookEvent], Awaitable[object]]
 

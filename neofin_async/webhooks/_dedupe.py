@@ -8,8 +8,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Literal
 
-DEFAULT_DEDUPE_SIZE = 10_000  # webhook ids remembered
-DEFAULT_DEDUPE_TTL = 3600.0  # seconds; Neofin's last retry comes about 25 minutes after the first
+from .._constants import WEBHOOK_DEDUPE_SIZE, WEBHOOK_DEDUPE_TTL
+
+DEFAULT_DEDUPE_SIZE = WEBHOOK_DEDUPE_SIZE
+DEFAULT_DEDUPE_TTL = WEBHOOK_DEDUPE_TTL
 
 
 Claim = Literal["new", "in_flight", "done"]

@@ -8,6 +8,7 @@ import hmac
 import uuid
 from datetime import datetime, timezone
 
+from .._constants import WEBHOOK_API_VERSION
 from ..resources.webhooks import WebhookTopic
 
 TOPIC_HEADER = "X-Neofin-Topic"
@@ -15,7 +16,7 @@ SIGNATURE_HEADER = "X-Neofin-Hmac-SHA256"
 WEBHOOK_ID_HEADER = "X-Neofin-Webhook-ID"
 DATETIME_HEADER = "X-Neofin-Datetime"
 API_VERSION_HEADER = "X-Neofin-API-Version"
-DEFAULT_API_VERSION = "2023-07"
+DEFAULT_API_VERSION = WEBHOOK_API_VERSION
 
 
 def sign(raw_body: bytes, secret_key: str) -> str:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import anyio
 
-from .._constants import ENV_SECRET_KEY
+from .._constants import ENV_SECRET_KEY, WEBHOOK_TOLERANCE
 from .._exceptions import ConfigurationError
 from ._dedupe import Deduplicator
 from ._errors import (
@@ -28,7 +28,7 @@ from ._signature import (
     verify_signature,
 )
 
-DEFAULT_TOLERANCE = 300.0  # seconds either side of X-Neofin-Datetime
+DEFAULT_TOLERANCE = WEBHOOK_TOLERANCE
 
 
 def _utcnow() -> datetime:
