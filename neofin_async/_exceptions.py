@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._errormap import describe
+
 __all__ = [
     "APIConnectionError",
     "APIError",
@@ -123,5 +125,4 @@ class InvalidItemError(NeofinError, ValueError):
         name = f"item {index}"
         if integration_identifier:
             name += f" ({integration_identifier!r})"
-        fields = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
-        super().__init__(f"{name} is invalid: {fields}")
+        super().__init__(f"{name} is invalid: {describe(errors)}")

@@ -13,6 +13,7 @@ import anyio
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from ._errormap import describe, error_map
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -190,11 +191,11 @@ def error_from_response(response: httpx.Response, method: str, path: str) -> API
     message, errors = "", {}
     if isinstance(body, dict):
         message = str(body.get("message") or body.get("Message") or "")
-        errors = _errors_map(body.get("errors"))
+        errors = error_map(body.get("errors"))
     elif isinstance(body, str):
         message = body.strip()[:200]
     if not message and errors:
-        message = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
+        message = describe(errors)
     message = _explain(status, message, path)
     cls = _STATUS_ERRORS.get(status) or (ServerError if status >= 500 else APIError)
     return cls(
@@ -223,15 +224,6 @@ def _explain(status: int, message: str, path: str) -> str:
             "has processed it (use confirm() to wait for it)"
         )
     return message or f"HTTP {status}"
-
-
-def _errors_map(raw: Any) -> dict[str, list[str]]:
-    if not isinstance(raw, dict):
-        return {}
-    return {
-        str(key): [str(m) for m in value] if isinstance(value, list) else [str(value)]
-        for key, value in raw.items()
-    }
 
 
 def parse_retry_after(value: str | None) -> float | None:

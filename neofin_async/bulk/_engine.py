@@ -23,10 +23,10 @@ import anyio
 from anyio.streams.memory import MemoryObjectSendStream
 
 from .._constants import DEFAULT_CONCURRENCY, MAX_BATCH_SIZE
+from .._errormap import describe, split_errors
 from .._exceptions import AuthenticationError, BadRequestError
 from .._retry import RetryEvent
 from ._chunker import Chunk, Chunker, Entry, Prepare
-from ._errormap import describe, split_errors
 from ._journal import Journal
 from ._result import BulkResult, ChunkResult, ItemError, ItemState, Progress
 

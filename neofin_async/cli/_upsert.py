@@ -9,9 +9,9 @@ import sqlite3
 import sys
 from typing import Any
 
+from .._errormap import describe
 from .._exceptions import AuthenticationError, ConfigurationError
 from ..bulk import BulkResult, ItemError, Journal
-from ..bulk._errormap import describe
 from ._files import Records
 from ._progress import Reporter, print_summary
 from ._target import Target, connect, notice

@@ -7,6 +7,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import AliasChoices, BaseModel, Field, field_validator
 
+from .._errormap import error_map
 from ._base import OutputModel
 from ._types import Count, Number, Text, Timestamp
 
@@ -145,14 +146,9 @@ class MessageResponse(OutputModel):
     @field_validator("errors", mode="before")
     @classmethod
     def _lenient_errors(cls, value: Any) -> Any:
-        if not value:
-            return {}
-        if isinstance(value, dict):
-            return {
-                str(k): [str(m) for m in v] if isinstance(v, list) else [str(v)]
-                for k, v in value.items()
-            }
-        return {"": [str(value)]}
+        if value and not isinstance(value, dict):
+            return {"": [str(value)]}
+        return error_map(value)
 
 
 class QueuedResponse(MessageResponse):

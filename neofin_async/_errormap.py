@@ -1,4 +1,4 @@
-"""Fold an API `errors` map (`{"<field>[<i>]": [...]}`) back onto the items of a request."""
+"""The API's `errors` map (`{"<field>[<i>]": ["message"]}`): read, describe, fold onto items."""
 
 from __future__ import annotations
 
@@ -7,6 +7,17 @@ from collections.abc import Mapping
 from typing import Any
 
 _KEY = re.compile(r"^(?P<field>[^\[]*)\[(?P<index>\d+)\](?P<rest>.*)$")
+
+
+def error_map(raw: Any) -> dict[str, list[str]]:
+    """`{"field": ["message", ...]}` from whatever the API sent as `errors` (non-maps: `{}`)."""
+    if not isinstance(raw, Mapping):
+        return {}
+    return {str(key): _messages(value) for key, value in raw.items()}
+
+
+def _messages(value: Any) -> list[str]:
+    return [str(m) for m in value] if isinstance(value, list) else [str(value)]
 
 
 def split_errors(
@@ -19,7 +30,7 @@ def split_errors(
     per_item: dict[int, dict[str, list[str]]] = {}
     chunk_level: dict[str, list[str]] = {}
     for key, value in (errors or {}).items():
-        messages = [str(m) for m in value] if isinstance(value, list) else [str(value)]
+        messages = _messages(value)
         match = _KEY.match(str(key))
         index = int(match["index"]) if match else -1
         if 0 <= index < size and match:
