@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import time
 from collections.abc import (
@@ -121,7 +122,8 @@ class BulkStream(AsyncIterator[ChunkResult]):
             self._run.engine.journal.record(chunk)
         if self._run.engine.on_progress is not None:
             r = self.result
-            self._run.engine.on_progress(Progress(r.counts, r.requests, r.retries, r.elapsed))
+            counts = dataclasses.replace(r.counts)  # a snapshot: later chunks must not change it
+            self._run.engine.on_progress(Progress(counts, r.requests, r.retries, r.elapsed))
         return chunk
 
     async def aclose(self) -> None:
