@@ -45,3 +45,20 @@ WEBHOOK_DEDUPE_TTL = 3600.0
 WEBHOOK_API_VERSION = "2023-07"
 WEBHOOK_PATH = "/neofin/webhooks"
 WEBHOOK_MAX_BODY_SIZE = 1024 * 1024
+
+# Bounds the input models and the emulators agree on (refused as a field error naming the item).
+MAX_CENTAVOS = 2**53 - 1
+"""Largest amount: Neofin renders money as JSON floats, exact only up to 2**53."""
+MAX_INSTALLMENTS = 999
+MAX_TIMESTAMP = 221_845_392_000
+"""Latest date (9000-01-01T00:00:00Z): 999 monthly installments later is still before 9999."""
+MAX_TEXT_LENGTH = 10_000
+"""Longest free-text field, in characters (base64 files excepted)."""
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of a JSON value read from a request or a response."""
+MAX_REQUEST_BYTES = 6 * 1024 * 1024
+"""Largest request body: AWS Lambda's synchronous payload limit (Neofin runs on Chalice)."""
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+"""Largest response body the client reads (after decompression)."""
+MAX_ITEM_MESSAGE_LENGTH = 2_000
+"""Characters of server messages kept per item in a bulk result."""

@@ -662,7 +662,7 @@ def test_attachments_response() -> None:
 def test_document_check_uses_python_stdnum_and_refuses_non_ascii_digits() -> None:
     from stdnum.br import cnpj, cpf
 
-    from neofin_async.models._types import normalize_document
+    from neofin_async._brazil import normalize_document
 
     for document in ("24540707078", "51491769000190", "12ABC34501DE35"):
         assert normalize_document(document) == document

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from pathlib import PurePosixPath
 from typing import Any
 
-from ..models._types import sao_paulo
+from .._brazil import sao_paulo
 from . import _render as render
 from ._config import EmulatorConfig
 from ._http import dumps, message

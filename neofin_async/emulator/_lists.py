@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, timezone
 from typing import Any, TypeVar
 
+from .._brazil import sao_paulo
 from .._compat import fromisoformat
-from ..models._types import sao_paulo
 from . import _render as render
 from ._config import EmulatorConfig
 from ._http import dumps, message

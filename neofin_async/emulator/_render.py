@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..models._types import sao_paulo
+from .._brazil import sao_paulo
 from ._state import API, BillingRecord, CustomerRecord, Payment
 
 CUSTOMER_KEYS = (

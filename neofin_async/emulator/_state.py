@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..models._types import sao_paulo
+from .._brazil import sao_paulo
 from ._config import EmulatorConfig
 from ._validation import BILLING_FIELDS, CUSTOMER_FIELDS
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from ..models._types import UF_CODES, normalize_document
+from .._brazil import UF_CODES, normalize_document
 
 MISSING = "Field not found."
 EMPTY = "Field may not be empty."

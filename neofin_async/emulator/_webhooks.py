@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import httpx
 
-from ..models._types import sao_paulo
+from .._brazil import sao_paulo
 from ..webhooks import signed_headers
 from ._clock import Clock
 from ._config import EmulatorConfig

@@ -5,23 +5,13 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
-from functools import lru_cache
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BeforeValidator, Field
-from stdnum.br import cnpj, cpf
 
+from .._brazil import UF_CODES, normalize_document, sao_paulo
 from .._compat import fromisoformat
-from .._constants import SAO_PAULO_TZ
 
-# fmt: off
-UF_CODES = frozenset({
-    "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA",
-    "PB", "PR", "PE", "PI", "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO",
-})
-# fmt: on
-_DOCUMENT_PUNCTUATION = str.maketrans("", "", " .-/")
 _PHONE_PUNCTUATION = str.maketrans("", "", " ().-")
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -29,37 +19,7 @@ _EMAIL = re.compile(
 )
 
 
-@lru_cache(maxsize=1)
-def sao_paulo() -> ZoneInfo:
-    return ZoneInfo(SAO_PAULO_TZ)
-
-
 # -- inputs --------------------------------------------------------------------------------
-
-
-def normalize_document(value: Any) -> str:
-    """A valid CPF (11 digits) or CNPJ (14 characters, letters allowed), punctuation removed."""
-    if not isinstance(value, str):
-        raise ValueError("must be a string (an integer would lose leading zeros)")
-    compact = value if value.isdigit() else value.translate(_DOCUMENT_PUNCTUATION).upper()
-    if len(compact) == 11:
-        if _has_valid_check_digits(compact):
-            return compact
-        raise ValueError("is not a valid CPF (check digits do not match)")
-    if len(compact) == 14:
-        if _has_valid_check_digits(compact):
-            return compact
-        raise ValueError("is not a valid CNPJ (check digits do not match)")
-    raise ValueError("must be a CPF (11 digits) or a CNPJ (14 characters)")
-
-
-@lru_cache(maxsize=16_384)
-def _has_valid_check_digits(compact: str) -> bool:
-    """python-stdnum's CPF / CNPJ check (alphanumeric CNPJ included). Cached: an export
-    repeats its customers' documents, and the check costs several microseconds."""
-    if not compact.isascii():
-        return False
-    return bool((cpf if len(compact) == 11 else cnpj).is_valid(compact))
 
 
 def _uf(value: Any) -> Any:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from .._brazil import normalize_document
 from ..models import Customer, CustomerInput
-from ..models._types import normalize_document
 from ._base import UpsertResource, segment
 
 
