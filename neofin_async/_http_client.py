@@ -1,36 +1,144 @@
-"""The `httpx.AsyncClient` we own: httpx's connection pool, or aiohttp's via httpx-aiohttp."""
+"""The `httpx.AsyncClient` we own (httpx's connection pool, or aiohttp's via httpx-aiohttp) and
+the exchange that sends one request through a client: status, headers and a capped body."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping
+from typing import Protocol
+
+import anyio
 import httpx
 
-from ._exceptions import ConfigurationError
+from ._constants import MAX_KEEPALIVE_CONNECTIONS, MAX_RESPONSE_BYTES
+from ._exceptions import APIConnectionError, APITimeoutError, ConfigurationError
 
 HTTP_BACKENDS = ("httpx", "aiohttp")
 
+Answer = tuple[int, httpx.Headers, "bytes | None"]
+"""Status, headers and body of an answer; the body is None when it exceeded
+`MAX_RESPONSE_BYTES` (once decompressed) and was not read further."""
+
+
+class Exchange(Protocol):
+    """Sends one request and reads its answer, never following a redirect. Failures to get an
+    answer raise `APIConnectionError` (`APITimeoutError` for timeouts) with no `__context__`
+    (the request's headers carry the keys)."""
+
+    async def __call__(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        params: Mapping[str, str] | None,
+    ) -> Answer: ...
+
+
+def overall_timeout(timeout: httpx.Timeout) -> float | None:
+    """The deadline of a whole attempt: the longest of the timeout's parts (None: none)."""
+    parts = [t for t in (timeout.connect, timeout.read, timeout.write, timeout.pool) if t]
+    return max(parts) if parts else None
+
+
+def took_too_long(seconds: float | None) -> APITimeoutError:
+    return APITimeoutError(f"Request timed out: took longer than {seconds}s")
+
 
 def create_http_client(backend: str, *, max_connections: int) -> httpx.AsyncClient:
-    """An `httpx.AsyncClient` whose pool keeps up to `max_connections` connections open.
+    """An `httpx.AsyncClient` whose pool opens up to `max_connections` connections.
 
-    `"httpx"` is httpx's default transport (httpcore); `"aiohttp"` sends through aiohttp's
-    connector (the `neofin-async[aiohttp]` extra), keeping httpx's API: 1.5-2.5x the bulk
-    throughput from concurrency 4 up (benchmarks/README.md). Size the pool at least as large as
-    the bulk `concurrency` you use: requests beyond it wait for a free connection."""
+    `"httpx"` is httpx's default transport (httpcore), keeping at most
+    `MAX_KEEPALIVE_CONNECTIONS` idle connections: httpcore's pool scans every connection
+    for each idle one on every request, which costs more than reconnecting beyond that.
+    `"aiohttp"` sends through aiohttp's connector (the `neofin-async[aiohttp]` extra), whose
+    pool keeps every connection alive; the client's own requests bypass httpx's client layer
+    (see `neofin_async._aiohttp`)."""
     if max_connections < 1:
         raise ConfigurationError(f"max_connections must be at least 1, got {max_connections}")
-    limits = httpx.Limits(
-        max_connections=max_connections, max_keepalive_connections=max_connections
-    )
     if backend == "httpx":
+        keepalive = min(max_connections, MAX_KEEPALIVE_CONNECTIONS)
+        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=keepalive)
         return httpx.AsyncClient(limits=limits)
     if backend == "aiohttp":
         try:
-            from httpx_aiohttp import HttpxAiohttpClient
+            import httpx_aiohttp  # noqa: F401  (the extra, checked where its absence is explained)
         except ImportError:
             raise ConfigurationError(
                 "http_backend='aiohttp' needs the aiohttp extra: pip install neofin-async[aiohttp]"
             ) from None
-        return HttpxAiohttpClient(limits=limits)
+        from ._aiohttp import AiohttpClient
+
+        limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        )
+        return AiohttpClient(limits=limits)
     raise ConfigurationError(
         f"Unknown http_backend {backend!r}; use one of {', '.join(map(repr, HTTP_BACKENDS))}"
     )
+
+
+def create_exchange(http: httpx.AsyncClient, base_url: str, timeout: httpx.Timeout) -> Exchange:
+    """How requests to `base_url` go through `http`: aiohttp directly for the aiohttp backend's
+    own client (when no proxy applies), httpx's `send` for any other client."""
+    raw = getattr(http, "raw_exchange", None)  # only neofin_async._aiohttp.AiohttpClient has it
+    exchange: Exchange | None = raw(base_url, timeout) if raw is not None else None
+    return exchange or HttpxExchange(http, timeout)
+
+
+class HttpxExchange:
+    """Through an `httpx.AsyncClient`: its hooks, auth, cookies and transport all apply; the
+    whole attempt is bounded by the longest part of `timeout`."""
+
+    def __init__(self, http: httpx.AsyncClient, timeout: httpx.Timeout) -> None:
+        self.http = http
+        self.timeout = timeout
+        self.deadline = overall_timeout(timeout)
+
+    async def __call__(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        params: Mapping[str, str] | None,
+    ) -> Answer:
+        request = self.http.build_request(
+            method, url, content=content, params=params, headers=headers, timeout=self.timeout
+        )
+        failure: APIConnectionError
+        try:
+            with anyio.fail_after(self.deadline):
+                return await self._exchange(request)
+        except TimeoutError:
+            failure = took_too_long(self.deadline)
+        except httpx.TransportError as exc:
+            failure = connection_error(exc)
+        # Raised here, outside the except block: no __context__ holding the request.
+        raise failure
+
+    async def _exchange(self, request: httpx.Request) -> Answer:
+        response = await self.http.send(request, stream=True, follow_redirects=False)
+        try:
+            chunks, size = [], 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > MAX_RESPONSE_BYTES:
+                    return response.status_code, response.headers, None
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+        return response.status_code, response.headers, b"".join(chunks)
+
+
+def connection_error(exc: httpx.TransportError) -> APIConnectionError:
+    """`APITimeoutError` for timeouts, `APIConnectionError` for the rest, by what really
+    happened: httpx-aiohttp reports a refused connection as `ConnectTimeout`."""
+    cause = exc.__cause__
+    from_aiohttp = cause is not None and type(cause).__module__.startswith("aiohttp")
+    if isinstance(exc, httpx.TimeoutException) and not (
+        from_aiohttp and not isinstance(cause, (TimeoutError, asyncio.TimeoutError))
+    ):
+        return APITimeoutError(f"Request timed out ({type(exc).__name__})")
+    what = type(cause).__name__ if from_aiohttp else type(exc).__name__
+    return APIConnectionError(f"Connection error: {what}: {exc}")

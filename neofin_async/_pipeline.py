@@ -1,19 +1,18 @@
 """The one request path of every provider: auth headers, timeouts, retries, error mapping,
-bounded bodies, redacted logs. It wraps an `httpx.AsyncClient`; what differs between the
-providers' APIs (error bodies, request-id header) is a `Dialect`."""
+bounded bodies, redacted logs. It sends through an `httpx.AsyncClient` (an `Exchange`: the
+aiohttp backend's own client goes to aiohttp directly); what differs between the providers'
+APIs (error bodies, request-id header) is a `Dialect`."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
-import anyio
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
@@ -22,7 +21,6 @@ from ._errormap import describe, error_map, validation_error_map
 from ._exceptions import (
     APIConnectionError,
     APIError,
-    APITimeoutError,
     AuthenticationError,
     BadRequestError,
     NotFoundError,
@@ -30,6 +28,7 @@ from ._exceptions import (
     ServerError,
     UnprocessableEntityError,
 )
+from ._http_client import create_exchange, overall_timeout
 from ._logging import logger
 from ._retry import RetryEvent, RetryPolicy
 from ._version import __version__
@@ -130,12 +129,6 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else "" if value is None else str(value)[:200]
 
 
-def overall_timeout(timeout: httpx.Timeout) -> float | None:
-    """The deadline of a whole attempt: the longest of the timeout's parts (None: none)."""
-    parts = [t for t in (timeout.connect, timeout.read, timeout.write, timeout.pool) if t]
-    return max(parts) if parts else None
-
-
 class RequestPipeline:
     """Sends requests for one client configuration; shared by every resource.
 
@@ -159,6 +152,7 @@ class RequestPipeline:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.overall_timeout = overall_timeout(timeout)
+        self._exchange = create_exchange(http, self.base_url, timeout)
         self.retry = retry
         self.dialect = dialect
         self._headers = {
@@ -183,18 +177,33 @@ class RequestPipeline:
         on_retry: OnRetry | None = None,
     ) -> Reply:
         """Send one request (retrying if `retryable`) and return its 2xx reply."""
-        request = self.http.build_request(
-            method,
-            self.base_url + path,
-            content=content,
-            params=params,
-            headers=self._json_headers if content is not None else self._headers,
-            timeout=self.timeout,
-        )
-        if not retryable or self.retry.max_retries == 0:
-            return await self._send(request, path)
+        headers = self._json_headers if content is not None else self._headers
+        url = self.base_url + path
+
+        def attempt() -> Awaitable[Reply]:
+            return self._send(method, url, path, headers, content, params)
+
+        try:  # most requests succeed at once: the retry loop is built only when one fails
+            return await attempt()
+        except APIError as exc:
+            if not (retryable and self.retry.max_retries and self.retry.is_retryable(exc)):
+                raise
+            failure = exc
+        return await self._retry(attempt, failure, method, path, on_retry)
+
+    async def _retry(
+        self,
+        attempt: Callable[[], Awaitable[Reply]],
+        failure: APIError,
+        method: str,
+        path: str,
+        on_retry: OnRetry | None,
+    ) -> Reply:
+        """The retries after a failed first attempt. Tenacity is handed that failure as its
+        own first attempt, so attempt numbers, waits and hooks are the policy's."""
         policy = self.retry
-        async for attempt in AsyncRetrying(
+        first: list[APIError] = [failure]
+        async for retrying in AsyncRetrying(
             stop=stop_after_attempt(policy.max_retries + 1),
             retry=retry_if_exception(policy.is_retryable),
             wait=lambda state: policy.delay(state.attempt_number, _error_of(state)),
@@ -202,58 +211,51 @@ class RequestPipeline:
             before_sleep=lambda state: self._before_retry(state, method, path, on_retry),
             reraise=True,
         ):
-            with attempt:
-                return await self._send(request, path)
+            with retrying:
+                if first:
+                    raise first.pop()
+                return await attempt()
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _send(self, request: httpx.Request, path: str) -> Reply:
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        path: str,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        params: Mapping[str, str] | None,
+    ) -> Reply:
         started = time.perf_counter()
-        failure: APIError | None = None
         try:
-            with anyio.fail_after(self.overall_timeout):
-                status, headers, content = await self._exchange(request)
-        except TimeoutError:
-            failure = APITimeoutError(f"Request took longer than {self.overall_timeout}s")
-        except httpx.TransportError as exc:
-            failure = _connection_error(exc)
-        if failure is not None:
-            # Raised here, outside the except block: no __context__ holding the request
-            # (whose headers carry the keys).
-            failure.method, failure.url = request.method, path
-            raise failure
-        logger.debug(
-            "%s %s -> %d in %.3fs", request.method, path, status, time.perf_counter() - started
-        )
+            status, answer_headers, body = await self._exchange(
+                method, url, headers, content, params
+            )
+        except APIConnectionError as exc:
+            exc.method, exc.url = method, path
+            raise
+        logger.debug("%s %s -> %d in %.3fs", method, path, status, time.perf_counter() - started)
         if 300 <= status < 400:
-            raise _redirect_error(status, headers, request.method, path, self.base_url)
+            raise _redirect_error(status, answer_headers, method, path, self.base_url)
+        if body is None:
+            raise APIError(
+                f"The API answered {status} with a body larger than {MAX_RESPONSE_BYTES} "
+                "bytes; not read",
+                status_code=status,
+                request_id=answer_headers.get(self.dialect.request_id_header),
+                method=method,
+                url=path,
+            )
         if 200 <= status < 300:
-            data = decode(content, status, headers, request.method, path, self.dialect)
-            reply = Reply(status, data, headers.get(self.dialect.request_id_header), headers)
-            return Reply(status, self.dialect.unwrap(reply), reply.request_id, headers)
+            data = decode(body, status, answer_headers, method, path, self.dialect)
+            request_id = answer_headers.get(self.dialect.request_id_header)
+            reply = Reply(status, data, request_id, answer_headers)
+            return Reply(status, self.dialect.unwrap(reply), request_id, answer_headers)
         try:
-            body: Any = decode(content, status, headers, request.method, path, self.dialect)
+            error_body: Any = decode(body, status, answer_headers, method, path, self.dialect)
         except APIError:
-            body = content[:2000].decode("utf-8", "replace")
-        raise self.dialect.error(status, body, headers, request.method, path)
-
-    async def _exchange(self, request: httpx.Request) -> tuple[int, httpx.Headers, bytes]:
-        """Status, headers and the body (at most `MAX_RESPONSE_BYTES` once decompressed)."""
-        response = await self.http.send(request, stream=True, follow_redirects=False)
-        try:
-            chunks, size = [], 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > MAX_RESPONSE_BYTES:
-                    raise APIError(
-                        f"The API answered {response.status_code} with a body larger than "
-                        f"{MAX_RESPONSE_BYTES} bytes; not read",
-                        status_code=response.status_code,
-                        request_id=response.headers.get(self.dialect.request_id_header),
-                    )
-                chunks.append(chunk)
-        finally:
-            await response.aclose()
-        return response.status_code, response.headers, b"".join(chunks)
+            error_body = body[:2000].decode("utf-8", "replace")
+        raise self.dialect.error(status, error_body, answer_headers, method, path)
 
     def _before_retry(
         self, state: RetryCallState, method: str, path: str, on_retry: OnRetry | None
@@ -283,19 +285,6 @@ class RequestPipeline:
 
 def _error_of(state: RetryCallState) -> BaseException | None:
     return state.outcome.exception() if state.outcome is not None else None
-
-
-def _connection_error(exc: httpx.TransportError) -> APIConnectionError:
-    """`APITimeoutError` for timeouts, `APIConnectionError` for the rest, by what really
-    happened: httpx-aiohttp reports a refused connection as `ConnectTimeout`."""
-    cause = exc.__cause__
-    from_aiohttp = cause is not None and type(cause).__module__.startswith("aiohttp")
-    if isinstance(exc, httpx.TimeoutException) and not (
-        from_aiohttp and not isinstance(cause, (TimeoutError, asyncio.TimeoutError))
-    ):
-        return APITimeoutError(f"Request timed out ({type(exc).__name__})")
-    what = type(cause).__name__ if from_aiohttp else type(exc).__name__
-    return APIConnectionError(f"Connection error: {what}: {exc}")
 
 
 def _redirect_error(

@@ -1,8 +1,13 @@
-"""The one request path: error mapping, retries, timeouts, logging and key redaction."""
+"""The one request path: error mapping, retries, timeouts, logging and key redaction.
+
+Every test that sends a request runs on both paths: httpx's client (respx in process) and the
+aiohttp backend's raw exchange (the same respx routes, served on 127.0.0.1)."""
 
 from __future__ import annotations
 
 import asyncio
+import gzip
+import importlib.util
 import json
 import logging
 import time
@@ -13,12 +18,68 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from conftest import API_KEY, SECRET_KEY, Sleeps, billing_item
+from conftest import API_KEY, BASE_URL, SECRET_KEY, Sleeps, billing_item
+from respx_server import serve_router
 
 import neofin_async as nf
+from neofin_async._constants import MAX_RESPONSE_BYTES
 from neofin_async._pipeline import parse_retry_after
 
 RETRIEVE = "/billing/integration/order-1"
+STALL_TIMEOUT = 0.75
+"""The aiohttp path's client timeout: a route whose side effect is an httpx timeout stalls
+the served answer, and the client really waits that long."""
+
+needs_aiohttp = pytest.mark.skipif(
+    importlib.util.find_spec("httpx_aiohttp") is None,
+    reason="httpx-aiohttp is not installed (pip install neofin-async[aiohttp])",
+)
+Make = Callable[..., nf.NeofinClient]
+
+
+@pytest.fixture(params=["httpx", pytest.param("aiohttp", marks=needs_aiohttp)])
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def served(backend: str) -> AsyncIterator[tuple[respx.MockRouter, str | None]]:
+    """The routes, and the URL serving them on 127.0.0.1 (None: respx answers in process)."""
+    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
+        if backend == "httpx":
+            yield router, None
+        else:
+            async with serve_router(router, BASE_URL) as url:
+                yield router, url
+
+
+@pytest.fixture
+def api(served: tuple[respx.MockRouter, str | None]) -> respx.MockRouter:
+    return served[0]
+
+
+@pytest.fixture
+def make(served: tuple[respx.MockRouter, str | None]) -> Make:
+    """A client on this test's path; keyword arguments as `NeofinClient`'s."""
+    url = served[1]
+
+    def make(**options: Any) -> nf.NeofinClient:
+        if url is not None:
+            options = {
+                "base_url": url,
+                "http_backend": "aiohttp",
+                "timeout": STALL_TIMEOUT,
+                **options,
+            }
+        return nf.NeofinClient(API_KEY, SECRET_KEY, **options)
+
+    return make
+
+
+@pytest.fixture
+async def client(make: Make, policy: nf.RetryPolicy) -> AsyncIterator[nf.NeofinClient]:
+    async with make(retry_policy=policy) as c:
+        yield c
 
 
 async def retrieve(client: nf.NeofinClient) -> nf.Billing:
@@ -116,18 +177,18 @@ async def test_404_says_it_may_still_be_queued(
     assert len(api.calls) == 1
 
 
-async def test_429_rate_limit(api: respx.MockRouter) -> None:
+async def test_429_rate_limit(api: respx.MockRouter, make: Make) -> None:
     api.get(RETRIEVE).respond(429, json={"message": "Too many"}, headers={"Retry-After": "7"})
-    async with nf.NeofinClient(API_KEY, SECRET_KEY, max_retries=0) as client:
+    async with make(max_retries=0) as client:
         with pytest.raises(nf.RateLimitError) as info:
             await retrieve(client)
     assert info.value.status_code == 429 and info.value.retry_after == 7.0
 
 
 @pytest.mark.parametrize("status", [500, 501, 502, 503, 504, 599])
-async def test_5xx_server_error(api: respx.MockRouter, status: int) -> None:
+async def test_5xx_server_error(api: respx.MockRouter, make: Make, status: int) -> None:
     api.get(RETRIEVE).respond(status, json={"message": "Erro do servidor"})
-    async with nf.NeofinClient(API_KEY, SECRET_KEY, max_retries=0) as client:
+    async with make(max_retries=0) as client:
         with pytest.raises(nf.ServerError) as info:
             await retrieve(client)
     assert info.value.status_code == status
@@ -144,14 +205,17 @@ async def test_other_status_is_a_plain_api_error(
     assert info.value.status_code == 418
 
 
-async def test_connection_error(api: respx.MockRouter) -> None:
-    api.get(RETRIEVE).mock(side_effect=httpx.ConnectError("Connection refused"))
-    async with nf.NeofinClient(API_KEY, SECRET_KEY, max_retries=0) as client:
+async def test_connection_error(api: respx.MockRouter, make: Make, backend: str) -> None:
+    route = api.get(RETRIEVE).mock(side_effect=httpx.ConnectError("Connection refused"))
+    async with make(max_retries=0) as client:
         with pytest.raises(nf.APIConnectionError) as info:
             await retrieve(client)
     assert not isinstance(info.value, nf.APITimeoutError)
     assert info.value.status_code is None
-    assert "ConnectError: Connection refused" in str(info.value)
+    # served: the connection is dropped, and aiohttp names what it saw
+    what = "ConnectError: Connection refused" if backend == "httpx" else "Connection error: "
+    assert what in str(info.value)
+    assert route.call_count == 1  # one attempt: aiohttp's own resend is off
     # no reference to the request (its headers carry the keys) survives on the exception
     assert info.value.__cause__ is None and info.value.__context__ is None
 
@@ -159,9 +223,11 @@ async def test_connection_error(api: respx.MockRouter) -> None:
 @pytest.mark.parametrize(
     "exc", [httpx.ConnectTimeout, httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout]
 )
-async def test_timeout_error(api: respx.MockRouter, exc: type[httpx.TimeoutException]) -> None:
+async def test_timeout_error(
+    api: respx.MockRouter, make: Make, exc: type[httpx.TimeoutException]
+) -> None:
     api.get(RETRIEVE).mock(side_effect=exc("timed out"))
-    async with nf.NeofinClient(API_KEY, SECRET_KEY, max_retries=0) as client:
+    async with make(max_retries=0) as client:
         with pytest.raises(nf.APITimeoutError, match="timed out") as info:
             await retrieve(client)
     assert isinstance(info.value, nf.APIConnectionError)
@@ -193,9 +259,9 @@ async def test_empty_success_body(client: nf.NeofinClient, api: respx.MockRouter
     assert response.message == "" and response.errors == {}
 
 
-async def test_non_json_5xx_body(api: respx.MockRouter) -> None:
+async def test_non_json_5xx_body(api: respx.MockRouter, make: Make) -> None:
     api.get(RETRIEVE).respond(502, text="<html><body>502 Bad Gateway</body></html>")
-    async with nf.NeofinClient(API_KEY, SECRET_KEY, max_retries=0) as client:
+    async with make(max_retries=0) as client:
         with pytest.raises(nf.ServerError) as info:
             await retrieve(client)
     assert info.value.status_code == 502
@@ -224,6 +290,66 @@ async def test_json_list_error_body(client: nf.NeofinClient, api: respx.MockRout
     assert info.value.body == ["bad"]
 
 
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+async def test_redirects_are_refused_not_followed(
+    client: nf.NeofinClient, api: respx.MockRouter, sleeps: Sleeps, status: int
+) -> None:
+    route = api.get(RETRIEVE).respond(status, headers={"location": "https://evil.example/steal"})
+    elsewhere = api.get(url__regex=r"https://evil\.example/.*").respond(200, json={})
+    with pytest.raises(nf.APIError) as info:
+        await retrieve(client)
+    assert type(info.value) is nf.APIError and info.value.status_code == status
+    assert "https://evil.example/steal" in info.value.message and "not followed" in str(info.value)
+    assert route.call_count == 1 and not elsewhere.called and sleeps == []
+    assert_no_keys(str(info.value), repr(info.value))
+
+
+@pytest.mark.parametrize("encoding", [None, "gzip"])
+async def test_body_larger_than_the_cap_is_not_read(
+    client: nf.NeofinClient, api: respx.MockRouter, encoding: str | None
+) -> None:
+    body = b" " * MAX_RESPONSE_BYTES + b"{}"  # the cap counts decompressed bytes
+    headers = {"x-amzn-requestid": "big"}
+    if encoding:
+        body = gzip.compress(body)
+        headers["content-encoding"] = encoding
+        assert len(body) < MAX_RESPONSE_BYTES // 100
+    api.get(RETRIEVE).respond(200, content=body, headers=headers)
+    with pytest.raises(nf.APIError, match=f"larger than {MAX_RESPONSE_BYTES} bytes") as info:
+        await retrieve(client)
+    assert info.value.status_code == 200 and info.value.request_id == "big"
+
+
+async def test_compressed_body_is_decoded(client: nf.NeofinClient, api: respx.MockRouter) -> None:
+    body = gzip.compress(json.dumps({"integration_identifier": "order-1"}).encode())
+    api.get(RETRIEVE).respond(200, content=body, headers={"content-encoding": "gzip"})
+    assert (await retrieve(client)).integration_identifier == "order-1"
+
+
+async def test_deeply_nested_body_is_an_api_error(
+    client: nf.NeofinClient, api: respx.MockRouter
+) -> None:
+    api.get(RETRIEVE).respond(200, content=b"[" * 100_000 + b"]" * 100_000)
+    with pytest.raises(nf.APIError, match="not JSON"):
+        await retrieve(client)
+
+
+async def test_dot_segments_stay_encoded(client: nf.NeofinClient, api: respx.MockRouter) -> None:
+    """A key of "." or ".." must not become a dot segment that changes the route."""
+    route = api.get(path__startswith="/billing/").respond(200, json={})
+    await client.billings.retrieve(".")
+    await client.billings.retrieve("..")
+    paths = [call.request.url.raw_path for call in route.calls]
+    assert paths == [b"/billing/integration/%2E", b"/billing/integration/%2E%2E"]
+
+
+async def test_query_parameters_are_encoded(client: nf.NeofinClient, api: respx.MockRouter) -> None:
+    route = api.get("/billing/").respond(200, json={"billings": [], "next_page_token": None})
+    transport = client.billings._pipeline
+    await transport.request("GET", "/billing/", params={"q": "a b&c", "token": "x/y=="})
+    assert route.calls[0].request.url.params == httpx.QueryParams({"q": "a b&c", "token": "x/y=="})
+
+
 def test_error_tree() -> None:
     for cls in (
         nf.BadRequestError,
@@ -242,27 +368,28 @@ def test_error_tree() -> None:
 # -- retries -----------------------------------------------------------------------------------
 
 
-def make_client(sleeps: Sleeps, max_retries: int = 2, **kwargs: Any) -> nf.NeofinClient:
-    policy = nf.RetryPolicy(max_retries=max_retries, sleep=sleeps, **kwargs)
-    return nf.NeofinClient(API_KEY, SECRET_KEY, retry_policy=policy)
+def with_policy(make: Make, sleeps: Sleeps, max_retries: int = 2) -> nf.NeofinClient:
+    return make(retry_policy=nf.RetryPolicy(max_retries=max_retries, sleep=sleeps))
 
 
 @pytest.mark.parametrize(("max_retries", "attempts"), [(0, 1), (1, 2), (2, 3), (5, 6)])
 async def test_attempt_counts(
-    api: respx.MockRouter, sleeps: Sleeps, max_retries: int, attempts: int
+    api: respx.MockRouter, make: Make, sleeps: Sleeps, max_retries: int, attempts: int
 ) -> None:
     route = api.get(RETRIEVE).respond(503)
-    async with make_client(sleeps, max_retries) as client:
+    async with with_policy(make, sleeps, max_retries) as client:
         with pytest.raises(nf.ServerError):
             await retrieve(client)
     assert route.call_count == attempts
     assert len(sleeps) == attempts - 1
 
 
-async def test_max_retries_zero_via_argument(api: respx.MockRouter, sleeps: Sleeps) -> None:
+async def test_max_retries_zero_via_argument(
+    api: respx.MockRouter, make: Make, sleeps: Sleeps
+) -> None:
     route = api.get(RETRIEVE).mock(side_effect=httpx.ConnectError("refused"))
     policy = nf.RetryPolicy(sleep=sleeps)
-    async with nf.NeofinClient(API_KEY, SECRET_KEY, max_retries=0, retry_policy=policy) as client:
+    async with make(max_retries=0, retry_policy=policy) as client:
         with pytest.raises(nf.APIConnectionError):
             await retrieve(client)
     assert route.call_count == 1 and sleeps == []
@@ -398,9 +525,9 @@ async def test_unparseable_retry_after_falls_back_to_backoff(
     assert len(sleeps) == 1 and 0.375 <= sleeps[0] <= 0.5
 
 
-async def test_backoff_values(api: respx.MockRouter, sleeps: Sleeps) -> None:
+async def test_backoff_values(api: respx.MockRouter, make: Make, sleeps: Sleeps) -> None:
     route = api.get(RETRIEVE).respond(500)
-    async with make_client(sleeps, max_retries=7) as client:
+    async with with_policy(make, sleeps, max_retries=7) as client:
         for _ in range(5):
             with pytest.raises(nf.ServerError):
                 await retrieve(client)
@@ -594,22 +721,24 @@ async def test_keys_never_reach_logs_or_errors(
     monkeypatch: pytest.MonkeyPatch,
     reset_logger: logging.Logger,
     api: respx.MockRouter,
+    make: Make,
+    backend: str,
     sleeps: Sleeps,
     caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("NEOFIN_LOG", "debug")
     caplog.set_level(logging.DEBUG)
-    for name in ("neofin_async", "httpx", "httpcore", "respx"):
+    for name in ("neofin_async", "httpx", "httpcore", "respx", "aiohttp"):
         caplog.set_level(logging.DEBUG, logger=name)
-    async with make_client(sleeps) as client:
+    async with with_policy(make, sleeps) as client:
         errors = await _exercise(client, api)
         client_texts = [repr(client), str(client), repr(client.with_options(max_retries=0))]
     assert len(sleeps) == 2 + 2 * 2  # the retried call, then "down" and "slow" exhausted
     records = caplog.records
     assert any(r.name == "neofin_async" and r.levelno == logging.DEBUG for r in records)
     assert any(r.name == "neofin_async" and "Retrying" in r.message for r in records)
-    assert any(r.name == "httpx" for r in records)
+    assert backend != "httpx" or any(r.name == "httpx" for r in records)
     texts = [caplog.text, capsys.readouterr().err, *client_texts]
     texts += [r.getMessage() for r in records] + [repr(r.args) for r in records]
     for error in errors:
@@ -622,18 +751,19 @@ async def test_debug_handler_writes_to_stderr(
     monkeypatch: pytest.MonkeyPatch,
     reset_logger: logging.Logger,
     api: respx.MockRouter,
+    make: Make,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("NEOFIN_LOG", "debug")
     api.get(RETRIEVE).respond(200, json={})
-    async with nf.NeofinClient(API_KEY, SECRET_KEY) as client:
+    async with make() as client:
         await retrieve(client)
     err = capsys.readouterr().err
     assert f"GET {RETRIEVE} -> 200" in err
     assert_no_keys(err)
 
 
-# -- against a real socket on 127.0.0.1 (exercises httpcore and its loggers) ---------------------
+# -- against a real socket on 127.0.0.1 (exercises httpcore, or aiohttp, and their loggers) ------
 
 
 class LocalServer:
@@ -656,12 +786,24 @@ class LocalServer:
                 if answer is None:  # hang: let the client time out
                     await asyncio.sleep(5)
                     return
+                if answer.startswith(TRICKLE):  # the head, then the body a byte at a time
+                    head, _, body = answer.removeprefix(TRICKLE).partition(b"\r\n\r\n")
+                    writer.write(head + b"\r\n\r\n")
+                    for byte in body:
+                        await writer.drain()
+                        await asyncio.sleep(0.02)
+                        writer.write(bytes([byte]))
+                    continue
                 writer.write(answer)
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
             writer.close()
+
+
+TRICKLE = b"trickle:"
+"""A script entry starting with it is sent slowly: each read is quick, the whole is not."""
 
 
 def raw_response(status: int, body: bytes, *extra: bytes) -> bytes:
@@ -681,6 +823,7 @@ async def local_server() -> AsyncIterator[tuple[LocalServer, str]]:
 
 async def test_real_socket_retries_and_logs_without_keys(
     local_server: tuple[LocalServer, str],
+    backend: str,
     sleeps: Sleeps,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -692,38 +835,44 @@ async def test_real_socket_retries_and_logs_without_keys(
     ]
     caplog.set_level(logging.DEBUG)
     policy = nf.RetryPolicy(sleep=sleeps)
-    async with nf.NeofinClient(API_KEY, SECRET_KEY, base_url=url, retry_policy=policy) as client:
+    async with nf.NeofinClient(
+        API_KEY, SECRET_KEY, base_url=url, retry_policy=policy, http_backend=backend
+    ) as client:
         billing = await retrieve(client)
         with pytest.raises(nf.AuthenticationError) as info:
             await retrieve(client)
     assert billing.amount == 15000 and sleeps == [0.0]
     assert len(server.requests) == 3
     assert b"api-key: " + API_KEY.encode() in server.requests[0]
-    assert any(r.name.startswith("httpcore") for r in caplog.records)
+    assert backend != "httpx" or any(r.name.startswith("httpcore") for r in caplog.records)
     texts = [caplog.text, str(info.value), repr(info.value)]
     texts += [r.getMessage() for r in caplog.records]
     assert_no_keys(*texts)
 
 
-async def test_real_socket_timeout(local_server: tuple[LocalServer, str], sleeps: Sleeps) -> None:
+async def test_real_socket_timeout(
+    local_server: tuple[LocalServer, str], backend: str, sleeps: Sleeps
+) -> None:
     server, url = local_server
     server.script += [None]
+    policy = nf.RetryPolicy(sleep=sleeps)
     async with nf.NeofinClient(
-        API_KEY, SECRET_KEY, base_url=url, timeout=0.2, retry_policy=nf.RetryPolicy(sleep=sleeps)
+        API_KEY, SECRET_KEY, base_url=url, timeout=0.2, retry_policy=policy, http_backend=backend
     ) as client:
         with pytest.raises(nf.APITimeoutError):
             await client.with_options(max_retries=0).billings.retrieve("order-1")
     assert len(server.requests) == 1 and sleeps == []
 
 
-async def test_real_socket_connection_refused(sleeps: Sleeps) -> None:
+async def test_real_socket_connection_refused(backend: str, sleeps: Sleeps) -> None:
     probe = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
     port = probe.sockets[0].getsockname()[1]
     probe.close()
     await probe.wait_closed()
     policy = nf.RetryPolicy(max_retries=1, sleep=sleeps)
+    url = f"http://127.0.0.1:{port}"
     async with nf.NeofinClient(
-        API_KEY, SECRET_KEY, base_url=f"http://127.0.0.1:{port}", retry_policy=policy
+        API_KEY, SECRET_KEY, base_url=url, retry_policy=policy, http_backend=backend
     ) as client:
         with pytest.raises(nf.APIConnectionError) as info:
             await retrieve(client)
@@ -746,3 +895,18 @@ async def test_overall_timeout_bounds_a_slow_response(policy: nf.RetryPolicy) ->
     with pytest.raises(nf.APITimeoutError, match=r"longer than 0\.05s"):
         await retrieve(client)
     await http.aclose()
+
+
+async def test_overall_timeout_bounds_a_trickling_body(
+    local_server: tuple[LocalServer, str], backend: str
+) -> None:
+    """Each read is well within the timeout; the whole answer is not."""
+    server, url = local_server
+    server.script += [TRICKLE + raw_response(200, b'{"integration_identifier":"order-1"}' * 4)]
+    async with nf.NeofinClient(
+        API_KEY, SECRET_KEY, base_url=url, timeout=0.3, max_retries=0, http_backend=backend
+    ) as client:
+        started = time.perf_counter()
+        with pytest.raises(nf.APITimeoutError, match="timed out"):
+            await retrieve(client)
+    assert time.perf_counter() - started < 1.5  # the body would take 3 s

@@ -181,8 +181,9 @@ async def test_aiohttp_timeout_and_refused_connection_are_api_errors(
     closed = await serve(queued)
     closed.url = "http://127.0.0.1:9"  # discard port: nothing listens there
     async with client_for(closed, http_backend="aiohttp", max_retries=0) as client:
-        with pytest.raises(nf.APIConnectionError):
+        with pytest.raises(nf.APIConnectionError) as info:
             await client.billings.retrieve("order-1")
+    assert not isinstance(info.value, nf.APITimeoutError)  # refused, not timed out
 
 
 @needs_aiohttp
@@ -210,6 +211,74 @@ async def test_environment_variable_selects_the_backend(
         assert is_aiohttp(client)
     async with client_for(server, http_backend="httpx") as client:  # the argument wins
         assert not is_aiohttp(client)
+
+
+# -- which path a request takes ------------------------------------------------------------------
+
+
+def exchange_of(client: nf.NeofinClient) -> str:
+    return type(client._pipeline._exchange).__name__
+
+
+@needs_aiohttp
+async def test_own_aiohttp_client_sends_through_aiohttp_directly(
+    serve: Callable[..., Awaitable[Server]],
+) -> None:
+    server = await serve(queued)
+    async with client_for(server, http_backend="aiohttp") as client:
+        copy = client.with_options(max_retries=0)
+        assert exchange_of(client) == exchange_of(copy) == "AiohttpExchange"
+        await client.billings.upsert(billing_item())
+        await copy.billings.upsert(billing_item())
+        # httpx's API on the same session: one pool for both
+        response = await client.http_client.get(server.url + "/billing/integration/x")
+        assert response.status_code == 202
+        session = client.http_client._transport.client  # type: ignore[attr-defined]
+        assert client._pipeline._exchange.session() is session  # type: ignore[attr-defined]
+    assert server.connections == 1 and session.closed
+
+
+@needs_aiohttp
+async def test_injected_aiohttp_client_keeps_httpx_layer(
+    serve: Callable[..., Awaitable[Server]],
+) -> None:
+    """A user's own client may carry hooks, auth or cookies: it is used through httpx."""
+    from httpx_aiohttp import HttpxAiohttpClient
+
+    seen: list[str] = []
+
+    async def hook(request: httpx.Request) -> None:
+        seen.append(request.url.path)
+
+    server = await serve(queued)
+    async with HttpxAiohttpClient(event_hooks={"request": [hook]}) as http:
+        client = client_for(server, http_client=http)
+        assert exchange_of(client) == "HttpxExchange"
+        await client.billings.upsert(billing_item())
+    assert seen == ["/billing/"]
+
+
+@needs_aiohttp
+def test_proxy_from_the_environment_keeps_httpx_layer(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    client = nf.NeofinClient(API_KEY, SECRET_KEY, http_backend="aiohttp")
+    assert exchange_of(client) == "HttpxExchange"  # httpx routes it to the proxy transport
+    monkeypatch.setenv("NO_PROXY", "api.sandbox.neofin.services")
+    client = nf.NeofinClient(API_KEY, SECRET_KEY, http_backend="aiohttp")
+    assert exchange_of(client) == "AiohttpExchange"
+
+
+@needs_aiohttp
+async def test_refused_connection_is_a_connection_error_through_httpx_aiohttp_too() -> None:
+    from httpx_aiohttp import HttpxAiohttpClient
+
+    async with HttpxAiohttpClient() as http:
+        client = nf.NeofinClient(
+            API_KEY, SECRET_KEY, base_url="http://127.0.0.1:9", http_client=http, max_retries=0
+        )
+        with pytest.raises(nf.APIConnectionError) as info:
+            await client.billings.retrieve("order-1")
+    assert not isinstance(info.value, nf.APITimeoutError)
 
 
 # -- pool sizing --------------------------------------------------------------------------------
