@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 try:
-    from . import cpu, faults, memory, report, throughput
+    from . import cpu, faults, journal, memory, report, throughput
 except ImportError as exc:  # pragma: no cover
     raise SystemExit(
         f"{exc}: the benchmarks need the aiohttp and emulator extras, and matplotlib for the "
@@ -23,7 +23,7 @@ except ImportError as exc:  # pragma: no cover
     ) from None
 
 HERE = Path(__file__).parent
-BENCHMARKS = ("throughput", "memory", "faults", "cpu")
+BENCHMARKS = ("throughput", "memory", "faults", "cpu", "journal")
 
 
 def machine() -> dict[str, Any]:
@@ -35,7 +35,17 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    packages = ("neofin-async", "httpx", "httpcore", "aiohttp", "httpx-aiohttp", "pydantic")
+    packages = (
+        "neofin-async",
+        "httpx",
+        "httpcore",
+        "sniffio",
+        "anyio",
+        "aiohttp",
+        "httpx-aiohttp",
+        "pydantic",
+        "pydantic-core",
+    )
     return {
         "cpu": model or platform.processor(),
         "cores": os.cpu_count(),
@@ -85,6 +95,15 @@ def main() -> None:
     if "memory" in args.only:
         results["memory"] = memory.run(args.quick)
         sections.append(("3. Memory", report.memory_table(results["memory"])))
+    if "journal" in args.only:
+        results["journal"] = asyncio.run(journal.run(args.quick))
+        count = results["journal"]["items"]
+        sections.append(
+            (
+                f"6. Nightly re-run through a journal ({count:,} billings, 1% changed)",
+                report.journal_table(results["journal"]),
+            )
+        )
     if "faults" in args.only:
         results["faults"] = asyncio.run(faults.run(args.quick))
         sections.append(

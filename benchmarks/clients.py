@@ -1,8 +1,10 @@
 """The contenders: our `bulk_upsert`, and what a careful user writes by hand instead.
 
 The hand-written versions are the usual `asyncio.gather` + semaphore loop posting 50-item JSON
-bodies (`json=` serialisation, no validation) through a pool sized to the concurrency, checking
-each answer's status and decoding its JSON (as one must, to read the `errors` map).
+bodies through a pool sized to the concurrency, checking each answer's status and decoding its
+JSON (as one must, to read the `errors` map). Plain, they send the dicts as they are (`json=`,
+no validation); "+ BillingInput", they validate each item with the model first, as ours does,
+leave out the invalid ones and send the models' JSON (the fair pair of ours).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 import aiohttp
 import httpx
+import pydantic
 
 import neofin_async as nf
 
@@ -28,10 +31,17 @@ class Run:
     seconds: float
     accepted: int
     result: nf.BulkResult | None = None
+    cpu_seconds: float = 0.0
+    """CPU time of this process (all threads) over the same interval: the client's cost,
+    less sensitive than wall time to other processes competing for the cores."""
 
     @property
     def rate(self) -> float:
         return self.items / self.seconds
+
+    @property
+    def cpu_us_per_item(self) -> float:
+        return self.cpu_seconds / self.items * 1e6
 
 
 async def ours(
@@ -51,42 +61,71 @@ async def ours(
         http_backend=backend,
         retry_policy=retry_policy,
     ) as client:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = await client.billings.bulk_upsert(items, concurrency=concurrency, **options)
-        seconds = time.perf_counter() - started
-    return Run(result.total, seconds, result.accepted, result)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return Run(result.total, seconds, result.accepted, result, cpu)
 
 
 def chunks(items: Sequence[Any]) -> list[Sequence[Any]]:
     return [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
 
 
-async def handwritten_httpx(target: Target, items: Sequence[Any], concurrency: int) -> Run:
+def validated_body(chunk: Sequence[Any]) -> tuple[bytes, int]:
+    """What a careful user sends after validating: the valid items' JSON, and their count."""
+    models, invalid = [], []
+    for index, item in enumerate(chunk):
+        try:
+            models.append(nf.BillingInput.model_validate(item))
+        except pydantic.ValidationError as exc:
+            invalid.append((index, exc))  # a real loop reports these; here all are valid
+    return b'{"billings":[%s]}' % b",".join(m.to_json() for m in models), len(models)
+
+
+JSON = {"content-type": "application/json"}
+
+
+async def handwritten_httpx(
+    target: Target, items: Sequence[Any], concurrency: int, validate: bool = False
+) -> Run:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(
         base_url=target.url, headers=target.headers, limits=limits
     ) as client:
 
         async def post(chunk: Sequence[Any]) -> int:
-            response = await client.post("/billing/", json={"billings": chunk})
+            if validate:
+                body, count = validated_body(chunk)
+                response = await client.post("/billing/", content=body, headers=JSON)
+            else:
+                count = len(chunk)
+                response = await client.post("/billing/", json={"billings": chunk})
             response.raise_for_status()
             response.json()
-            return len(chunk)
+            return count
 
         return await _gather(post, items, concurrency)
 
 
-async def handwritten_aiohttp(target: Target, items: Sequence[Any], concurrency: int) -> Run:
+async def handwritten_aiohttp(
+    target: Target, items: Sequence[Any], concurrency: int, validate: bool = False
+) -> Run:
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(
         target.url, headers=target.headers, connector=connector
     ) as session:
 
         async def post(chunk: Sequence[Any]) -> int:
-            async with session.post("/billing/", json={"billings": chunk}) as response:
+            if validate:
+                body, count = validated_body(chunk)
+                answer = session.post("/billing/", data=body, headers=JSON)
+            else:
+                count = len(chunk)
+                answer = session.post("/billing/", json={"billings": chunk})
+            async with answer as response:
                 response.raise_for_status()
                 await response.json()
-                return len(chunk)
+                return count
 
         return await _gather(post, items, concurrency)
 
@@ -102,15 +141,22 @@ async def _gather(
         async with semaphore:
             return await post(chunk)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     accepted = sum(await asyncio.gather(*(limited(chunk) for chunk in chunks(items))))
-    return Run(len(items), time.perf_counter() - started, accepted)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return Run(len(items), seconds, accepted, cpu_seconds=cpu)
 
+
+VALIDATING = " + BillingInput"
+"""Suffix of a hand-written loop that validates like ours."""
 
 CONTENDERS: dict[str, Callable[[Target, Sequence[Any], int], Coroutine[Any, Any, Run]]] = {
     "ours httpx": lambda t, items, c: ours(t, items, c, "httpx"),
     "hand httpx": handwritten_httpx,
+    f"hand httpx{VALIDATING}": lambda t, items, c: handwritten_httpx(t, items, c, True),
     "ours aiohttp": lambda t, items, c: ours(t, items, c, "aiohttp"),
     "hand aiohttp": handwritten_aiohttp,
+    f"hand aiohttp{VALIDATING}": lambda t, items, c: handwritten_aiohttp(t, items, c, True),
 }
-"""Every contender of the throughput table, by the name used in results.json."""
+"""Every contender of the throughput table, by the name used in results.json; each gets the
+same prebuilt list of dicts."""

@@ -10,7 +10,7 @@ from typing import Any
 import neofin_async as nf
 from neofin_async.models import encode_batch
 
-from .data import CHUNK, billing
+from .data import CHUNK, billing, distinct_billing
 
 
 def _per_item(function: Callable[[], Any], items_per_call: int, calls: int) -> float:
@@ -46,4 +46,18 @@ def run(quick: bool) -> dict[str, Any]:
             lambda: json.dumps({"billings": items}).encode(), CHUNK, calls
         ),
     }
-    return {"microseconds_per_item": microseconds, "fields_per_item": len(items[0])}
+    # Distinct documents: a fresh batch for every call, so no document is seen twice.
+    distinct = [distinct_billing(i) for i in range(CHUNK * calls)]
+    batches = iter([distinct[i : i + CHUNK] for i in range(0, len(distinct), CHUNK)])
+
+    def validate_distinct() -> None:
+        for item in next(batches):
+            nf.BillingInput.model_validate(item)
+
+    return {
+        "microseconds_per_item": microseconds,
+        "distinct": {
+            "BillingInput.model_validate": _per_item(validate_distinct, CHUNK, calls // 5)
+        },
+        "fields_per_item": len(items[0]),
+    }

@@ -59,6 +59,24 @@ def billing(i: int) -> dict[str, Any]:
     }
 
 
+def distinct_billing(i: int) -> dict[str, Any]:
+    """Billing number `i` with a document of its own, as in an export of one-off customers
+    (the customer caches of validation do not help)."""
+    item = billing(i)
+    rng = random.Random(i)
+    item["customer_document"] = cnpj(rng) if i % 3 == 0 else cpf(rng)
+    return item
+
+
 def billings(n: int) -> Iterator[dict[str, Any]]:
     """`n` billings, made one at a time (nothing held in memory)."""
     return (billing(i) for i in range(n))
+
+
+def next_night(n: int, changed_every: int) -> Iterator[dict[str, Any]]:
+    """The same `n` billings a night later: one in `changed_every` has a new amount."""
+    for i in range(n):
+        item = billing(i)
+        if i % changed_every == changed_every // 2:
+            item["amount"] += 1
+        yield item

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import statistics
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import neofin_async as nf
 
 from . import servers
-from .clients import CONTENDERS, Run, ours
+from .clients import CONTENDERS, VALIDATING, Run, ours
 from .data import CHUNK, billing
 from .servers import Target
 
 CONCURRENCIES = (1, 4, 16, 64)
 MODELS_IN = ", models in"
 """Suffix of our client given already-validated models: the engine + transport cost alone."""
+PLAIN = [name for name in CONTENDERS if VALIDATING not in name]
+"""The contenders of the emulator and latency tables (the fair pairs are for the sink)."""
 
 
 @contextlib.contextmanager
@@ -33,50 +36,75 @@ def frozen_input() -> Iterator[None]:
         gc.unfreeze()
 
 
-async def _best(
+async def _rounds(
     contenders: dict[str, Callable[[], Any]], rounds: int, expected: int
-) -> dict[str, float]:
-    """Items/s of each contender, best of `rounds`, in a rotating order (noise hits all)."""
-    best: dict[str, float] = {}
+) -> dict[str, list[Run]]:
+    """Every round's run of each contender, in a rotating order (noise hits all)."""
+    runs: dict[str, list[Run]] = {name: [] for name in contenders}
     names = list(contenders)
     for r in range(rounds):
         for name in names[r % len(names) :] + names[: r % len(names)]:
             run: Run = await contenders[name]()
             if run.accepted != expected:
                 raise RuntimeError(f"{name}: {run.accepted} of {expected} accepted")
-            best[name] = max(best.get(name, 0.0), run.rate)
-    return best
+            runs[name].append(run)
+    return runs
+
+
+def _summary(runs: list[Run]) -> dict[str, float]:
+    """Median items/s over the rounds, the spread around it, and CPU per item."""
+    rates = [run.rate for run in runs]
+    median = statistics.median(rates)
+    return {
+        "median": median,
+        "min": min(rates),
+        "max": max(rates),
+        "spread": (max(rates) - min(rates)) / median,
+        "cpu_us_per_item": statistics.median(run.cpu_us_per_item for run in runs),
+    }
 
 
 async def ceiling(target: Target, items_count: int, rounds: int) -> dict[str, Any]:
     """Items/s per contender and concurrency on one server, and the ratios that matter."""
     items = [billing(i) for i in range(items_count)]
     models = [nf.BillingInput.model_validate(item) for item in items]
-    rates: dict[str, dict[int, float]] = {}
+    names = list(CONTENDERS) if target.name == "sink" else PLAIN
+    summaries: dict[str, dict[int, dict[str, float]]] = {}
     with frozen_input():
-        for contender in CONTENDERS.values():  # warm-up: imports, pools, caches
-            await contender(target, items[: CHUNK * 4], 4)
+        for name in names:  # warm-up: imports, pools, caches
+            await CONTENDERS[name](target, items[: CHUNK * 4], 4)
         for c in CONCURRENCIES:
             contenders: dict[str, Callable[[], Any]] = {
-                name: (lambda f=f, c=c: f(target, items, c)) for name, f in CONTENDERS.items()
+                name: (lambda f=CONTENDERS[name], c=c: f(target, items, c)) for name in names
             }
             if target.name == "sink":
                 for backend in ("httpx", "aiohttp"):
                     contenders[f"ours {backend}{MODELS_IN}"] = lambda c=c, b=backend: ours(
                         target, models, c, b
                     )
-            for name, rate in (await _best(contenders, rounds, items_count)).items():
-                rates.setdefault(name, {})[c] = rate
+            for name, runs in (await _rounds(contenders, rounds, items_count)).items():
+                summaries.setdefault(name, {})[c] = _summary(runs)
+    rates = {name: {c: s["median"] for c, s in by_c.items()} for name, by_c in summaries.items()}
+    ratios = {
+        "ours/hand, httpx": _ratio(rates, "ours httpx", "hand httpx"),
+        "ours/hand, aiohttp": _ratio(rates, "ours aiohttp", "hand aiohttp"),
+        "ours aiohttp/hand httpx": _ratio(rates, "ours aiohttp", "hand httpx"),
+    }
+    if target.name == "sink":
+        for backend in ("httpx", "aiohttp"):
+            ratios[f"ours/hand{VALIDATING}, {backend}"] = _ratio(
+                rates, f"ours {backend}", f"hand {backend}{VALIDATING}"
+            )
     return {
         "server": target.name,
         "items": items_count,
         "rounds": rounds,
         "items_per_second": rates,
-        "ratios": {
-            "ours/hand, httpx": _ratio(rates, "ours httpx", "hand httpx"),
-            "ours/hand, aiohttp": _ratio(rates, "ours aiohttp", "hand aiohttp"),
-            "ours aiohttp/hand httpx": _ratio(rates, "ours aiohttp", "hand httpx"),
+        "spread": {n: {c: s["spread"] for c, s in by_c.items()} for n, by_c in summaries.items()},
+        "cpu_us_per_item": {
+            n: {c: s["cpu_us_per_item"] for c, s in by_c.items()} for n, by_c in summaries.items()
         },
+        "ratios": ratios,
     }
 
 
@@ -84,34 +112,41 @@ def _ratio(rates: dict[str, dict[int, float]], ours: str, hand: str) -> dict[int
     return {c: rates[ours][c] / rates[hand][c] for c in rates[ours]}
 
 
-async def latency_bound(latency: float, rounds_of_requests: int) -> dict[str, Any]:
+async def latency_bound(latency: float, rounds_of_requests: int, rounds: int) -> dict[str, Any]:
     """Items/s with `latency` s added per request, as a fraction of `c * 50 / latency`."""
-    efficiency: dict[str, dict[int, float]] = {}
-    rates: dict[str, dict[int, float]] = {}
+    summaries: dict[str, dict[int, dict[str, float]]] = {}
     with servers.sink(latency=latency) as target:
         for c in CONCURRENCIES:
             count = c * CHUNK * rounds_of_requests
             items = [billing(i) for i in range(count)]
             with frozen_input():
-                for name, contender in CONTENDERS.items():
-                    run = await contender(target, items, c)
-                    if run.accepted != count:
-                        raise RuntimeError(f"{name}: {run.accepted} of {count} accepted")
-                    rates.setdefault(name, {})[c] = run.rate
-                    efficiency.setdefault(name, {})[c] = run.rate / (c * CHUNK / latency)
+                contenders: dict[str, Callable[[], Any]] = {
+                    name: (lambda f=CONTENDERS[name], c=c, i=items: f(target, i, c))
+                    for name in PLAIN
+                }
+                for name, runs in (await _rounds(contenders, rounds, count)).items():
+                    summaries.setdefault(name, {})[c] = _summary(runs)
+    theory = {c: c * CHUNK / latency for c in CONCURRENCIES}
     return {
         "latency": latency,
         "requests_per_slot": rounds_of_requests,
-        "items_per_second": rates,
-        "efficiency": efficiency,
+        "rounds": rounds,
+        "items_per_second": {
+            n: {c: s["median"] for c, s in by_c.items()} for n, by_c in summaries.items()
+        },
+        "efficiency": {
+            n: {c: s["median"] / theory[c] for c, s in by_c.items()}
+            for n, by_c in summaries.items()
+        },
+        "spread": {n: {c: s["spread"] for c, s in by_c.items()} for n, by_c in summaries.items()},
     }
 
 
 async def run(quick: bool) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with servers.sink() as target:
-        results["sink"] = await ceiling(target, 5_000 if quick else 20_000, 1 if quick else 3)
+        results["sink"] = await ceiling(target, 5_000 if quick else 20_000, 1 if quick else 5)
     with servers.emulator() as target:
-        results["emulator"] = await ceiling(target, 2_000 if quick else 5_000, 1 if quick else 2)
-    results["latency_bound"] = await latency_bound(0.05, 5 if quick else 20)
+        results["emulator"] = await ceiling(target, 2_000 if quick else 5_000, 1 if quick else 3)
+    results["latency_bound"] = await latency_bound(0.05, 5 if quick else 20, 1 if quick else 3)
     return results
