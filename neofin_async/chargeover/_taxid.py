@@ -1,0 +1,62 @@
+"""Tax ids by country through python-stdnum: CL RUT, MX RFC, BR CPF/CNPJ, CO NIT.
+
+ChargeOver's `bill_country` is free text ("United States", "US", "USA" all occur in its
+examples), so the country is recognised by ISO 3166 alpha-2 or alpha-3 code or by its English
+or Spanish/Portuguese name. Countries not listed here are not checked: ChargeOver takes any
+text in `tax_ident`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from types import ModuleType
+
+from stdnum.br import cnpj, cpf
+from stdnum.cl import rut
+from stdnum.co import nit
+from stdnum.exceptions import ValidationError
+from stdnum.mx import rfc
+
+_COUNTRIES = {
+    "CL": ("CL", "CHL", "CHILE"),
+    "MX": ("MX", "MEX", "MEXICO"),
+    "BR": ("BR", "BRA", "BRAZIL", "BRASIL"),
+    "CO": ("CO", "COL", "COLOMBIA"),
+}
+_BY_NAME = {name: code for code, names in _COUNTRIES.items() for name in names}
+
+
+def country_code(country: str | None) -> str | None:
+    """`"CL"`, `"MX"`, `"BR"` or `"CO"` for a country whose tax ids are checked, else None."""
+    if not country:
+        return None
+    folded = unicodedata.normalize("NFKD", country).encode("ascii", "ignore").decode()
+    return _BY_NAME.get(folded.strip().upper())
+
+
+def _brazil(number: str) -> ModuleType:
+    return cpf if len(cpf.compact(number)) == 11 else cnpj
+
+
+_VALIDATORS: dict[str, tuple[str, Callable[[str], ModuleType]]] = {
+    "CL": ("a Chilean RUT", lambda _: rut),
+    "MX": ("a Mexican RFC", lambda _: rfc),
+    "BR": ("a Brazilian CPF or CNPJ", _brazil),
+    "CO": ("a Colombian NIT", lambda _: nit),
+}
+
+
+def check_tax_id(number: str, country: str | None) -> None:
+    """Raise `ValueError` when `number` is not a valid tax id of `country` (if it is checked).
+
+    Mexican RFC check digits are not enforced: about 1.5% of issued RFCs do not satisfy them
+    (python-stdnum's own default), and refusing a real customer would lose data."""
+    code = country_code(country)
+    if code is None:
+        return
+    label, module_for = _VALIDATORS[code]
+    try:
+        module_for(number).validate(number)
+    except ValidationError as exc:
+        raise ValueError(f"{number!r} is not {label} ({exc.message.lower().rstrip('.')})") from None
