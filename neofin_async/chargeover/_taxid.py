@@ -59,4 +59,4 @@ def check_tax_id(number: str, country: str | None) -> None:
     try:
         module_for(number).validate(number)
     except ValidationError as exc:
-        raise ValueError(f"{number!r} is not {label} ({exc.message.lower().rstrip('.')})") from None
+        raise ValueError(f"{number!r} is not {label} ({str(exc).lower().rstrip('.')})") from None

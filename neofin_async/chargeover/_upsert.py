@@ -118,9 +118,7 @@ async def upsert_chunk(
     """Upsert one chunk (<= 25 items) by `external_key`; see the module docstring."""
     tally = tally if tally is not None else Tally()
     first = tally.first_step(order)
-    pending = [
-        _Pending(i, item.to_json(), _put_uri(item), first) for i, item in enumerate(items)
-    ]
+    pending = [_Pending(i, item.to_json(), _put_uri(item), first) for i, item in enumerate(items)]
     answer = Answer(requests=0)
     existing = new = 0
     while pending:
@@ -183,7 +181,9 @@ def _fold(
     if 200 <= code < 300:
         if ok:
             return "accepted"
-        return APIError(f"_bulk result {code} says {result.get('status')!r}: {message}", status_code=code)
+        return APIError(
+            f"_bulk result {code} says {result.get('status')!r}: {message}", status_code=code
+        )
     error = error_class(code)(message or f"HTTP {code}", status_code=code, body=result)
     if code in (401, 403):
         return error

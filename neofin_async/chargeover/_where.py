@@ -10,9 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-OPERATORS = frozenset(
-    {"EQUALS", "NOTEQUALS", "GT", "LT", "GTE", "LTE", "CONTAINS", "IS", "ISNOT"}
-)
+OPERATORS = frozenset({"EQUALS", "NOTEQUALS", "GT", "LT", "GTE", "LTE", "CONTAINS", "IS", "ISNOT"})
 """`IS` and `ISNOT` take the value `NULL` (`field:IS:NULL`)."""
 
 _FIELD = re.compile(r"^[a-z][a-z0-9_]*$")

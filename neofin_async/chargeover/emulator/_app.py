@@ -6,6 +6,7 @@ import base64
 import binascii
 import hmac
 from collections.abc import Iterable
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -52,20 +53,22 @@ class Emulator(EmulatorApp[EmulatorConfig]):
 
     def authenticate(self, headers: Headers) -> Answer | None:
         value = header(headers, b"authorization")
-        if not value or not value[:6].lower() == b"basic ":
+        if not value or value[:6].lower() != b"basic ":
             return status_answer(401)
         try:
             given = base64.b64decode(value[6:].strip(), validate=True)
         except (binascii.Error, ValueError):
             return status_answer(401, WRONG_KEYS)
-        return None if hmac.compare_digest(given, self._expected) else status_answer(401, WRONG_KEYS)
+        return (
+            None if hmac.compare_digest(given, self._expected) else status_answer(401, WRONG_KEYS)
+        )
 
     def unmatched(self, method: str, path: str, allowed: frozenset[str]) -> Answer:
         return status_answer(400, "Invalid endpoint or method.")
 
     def error_body(self, status: int) -> bytes:
-        code = status if status in STATUS_MESSAGES else 500 if status >= 500 else status
-        return status_answer(code, STATUS_MESSAGES.get(status, STATUS_MESSAGES[500]))[1]
+        message = STATUS_MESSAGES.get(status) or f"{HTTPStatus(status).phrase}."
+        return status_answer(status, message)[1]
 
     def configured(self) -> None:
         self.store.reuse_deleted_keys = self.config.reuse_deleted_keys

@@ -65,13 +65,19 @@ def _compare(operator: str, actual: Any, wanted: str) -> bool:
     if operator == "CONTAINS":
         return wanted.casefold() in text.casefold()
     left, right = _number(actual), _number(wanted)
-    pair: tuple[Any, Any] = (left, right) if left is not None and right is not None else (text, wanted)
-    return {
-        "GT": pair[0] > pair[1],
-        "LT": pair[0] < pair[1],
-        "GTE": pair[0] >= pair[1],
-        "LTE": pair[0] <= pair[1],
-    }[operator]
+    if left is not None and right is not None:
+        return _ordered(operator, left, right)
+    return _ordered(operator, text, wanted)
+
+
+def _ordered(operator: str, left: float | str, right: float | str) -> bool:
+    if operator == "GT":
+        return left > right  # type: ignore[operator]
+    if operator == "LT":
+        return left < right  # type: ignore[operator]
+    if operator == "GTE":
+        return left >= right  # type: ignore[operator]
+    return left <= right  # type: ignore[operator]
 
 
 def parse_where(where: str, fields: Iterable[str]) -> Predicate:

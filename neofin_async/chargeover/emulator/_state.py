@@ -17,7 +17,9 @@ from typing import Any, NamedTuple
 from .._models import CustomerChanges
 from ._query import QueryError, parse_where, sort_key
 
-WRITABLE = frozenset(CustomerChanges.model_fields)
+FIELDS = tuple(CustomerChanges.model_fields)
+"""The writable fields, in the documentation's order (records render in this order)."""
+WRITABLE = frozenset(FIELDS)
 INTEGER_FIELDS = frozenset(
     name for name in WRITABLE if name.endswith("_id") and name != "external_key"
 )
@@ -100,9 +102,8 @@ class CustomerStore:
         customer_id = self.next_id
         self.next_id += 1
         stamp = _datetime(now)
-        record: dict[str, Any] = {name: None for name in WRITABLE}
+        record: dict[str, Any] = {"customer_id": customer_id, **dict.fromkeys(FIELDS)}
         record.update(
-            customer_id=customer_id,
             token=self._token(),
             superuser_id=10_000 + customer_id,
             currency_id=1,
@@ -158,7 +159,10 @@ class CustomerStore:
             return _refused(str(exc))
         found = [record for record in self.records.values() if matches(record)]
         for name, descending in reversed(keys):
-            found.sort(key=lambda r: (r[name] is not None, r[name] or 0), reverse=descending)
+            found.sort(
+                key=lambda r: (r[name] is not None, "" if r[name] is None else r[name]),
+                reverse=descending,
+            )
         return Outcome(200, "", [dict(r) for r in found[offset : offset + limit]])
 
     def count(self, where: str) -> Outcome:
@@ -226,8 +230,6 @@ class CustomerStore:
         if record["external_key"] != old_key:
             if old_key is not None:
                 del self.by_key[old_key]
-                if not self.reuse_deleted_keys:
-                    self.retired_keys.add(old_key)
             if record["external_key"] is not None:
                 self.by_key[record["external_key"]] = record["customer_id"]
         record["display_as"] = record["company"]
@@ -252,6 +254,9 @@ def _block(record: dict[str, Any], prefix: str) -> str:
     """The printable address, as ChargeOver's `bill_block` renders it."""
     lines = [record[f"{prefix}_addr{n}"] for n in (1, 2, 3)]
     place = " ".join(
-        filter(None, (record[f"{prefix}_city"], record[f"{prefix}_state"], record[f"{prefix}_postcode"]))
+        filter(
+            None,
+            (record[f"{prefix}_city"], record[f"{prefix}_state"], record[f"{prefix}_postcode"]),
+        )
     )
     return "\n".join(filter(None, [*lines, place, record[f"{prefix}_country"]]))
