@@ -67,15 +67,25 @@ Inferred (not documented; chosen so that no data is lost, and configurable in th
 * Message texts of the emulator other than those quoted above.
 """
 
+from ._client import ChargeOverClient
+from ._customers import CustomerPager, Customers
+from ._dialect import CHARGEOVER, ChargeOverDialect
 from ._models import Customer, CustomerChanges, CustomerInput
 from ._sample import CUSTOMER_COLUMNS, from_neofin_row, sample_customers
+from ._upsert import UpsertOrder
 from ._where import build_where
 
 __all__ = [
+    "CHARGEOVER",
     "CUSTOMER_COLUMNS",
+    "ChargeOverClient",
+    "ChargeOverDialect",
     "Customer",
     "CustomerChanges",
     "CustomerInput",
+    "CustomerPager",
+    "Customers",
+    "UpsertOrder",
     "build_where",
     "from_neofin_row",
     "sample_customers",

@@ -51,7 +51,7 @@ from .._retry import RetryEvent, RetryPolicy
 from ..bulk import Answer
 from ..resources._base import segment
 from ._constants import API_PREFIX
-from ._dialect import error_class
+from ._dialect import CHARGEOVER
 from ._models import CustomerInput
 
 UpsertOrder = Literal["auto", "update-first", "create-first"]
@@ -61,34 +61,37 @@ CallBulk = Callable[[bytes], Awaitable[Sequence[Any]]]
 
 REFUSAL_FIELD = "chargeover"
 """The field under which a ChargeOver refusal's message is kept in `ItemError.errors`."""
-_CREATE_URI = json.dumps(f"{API_PREFIX}/customer").encode()
+BULK_PATH = f"{API_PREFIX}/_bulk"
+CREATE_PATH = f"{API_PREFIX}/customer"
 
 
 @dataclass(slots=True)
 class _Pending:
     position: int
     payload: bytes
-    uri: bytes
-    """The JSON-encoded `PUT` URI (`/api/v3/customer/external_key:<key>`)."""
+    update_path: str
+    """`/api/v3/customer/external_key:<key, percent-encoded>`."""
     method: Method
     refused: str | None = None
     """The message of this item's refused create, once one was refused."""
     retries: int = 0
     wait: float = 0.0
 
+    @property
+    def path(self) -> str:
+        return self.update_path if self.method == "PUT" else CREATE_PATH
+
     def sub_request(self) -> bytes:
-        uri = self.uri if self.method == "PUT" else _CREATE_URI
         return b'{"request_method":"%s","uri":%s,"payload":%s}' % (
             self.method.encode(),
-            uri,
+            json.dumps(self.path).encode(),
             self.payload,
         )
 
 
-def _put_uri(item: CustomerInput) -> bytes:
-    key = item.external_key
-    assert key is not None  # refused before sending (see Customers._bulk_prepare)
-    return json.dumps(f"{API_PREFIX}/customer/external_key:{segment(key, 'external_key')}").encode()
+def update_path(external_key: str) -> str:
+    """`PUT` (or `GET`) path of the customer with this external key."""
+    return f"{API_PREFIX}/customer/external_key:{segment(external_key, 'external_key')}"
 
 
 @dataclass(slots=True)
@@ -118,7 +121,10 @@ async def upsert_chunk(
     """Upsert one chunk (<= 25 items) by `external_key`; see the module docstring."""
     tally = tally if tally is not None else Tally()
     first = tally.first_step(order)
-    pending = [_Pending(i, item.to_json(), _put_uri(item), first) for i, item in enumerate(items)]
+    pending = [
+        _Pending(i, item.to_json(), update_path(item.external_key or ""), first)
+        for i, item in enumerate(items)
+    ]
     answer = Answer(requests=0)
     existing = new = 0
     while pending:
@@ -184,7 +190,7 @@ def _fold(
         return APIError(
             f"_bulk result {code} says {result.get('status')!r}: {message}", status_code=code
         )
-    error = error_class(code)(message or f"HTTP {code}", status_code=code, body=result)
+    error = CHARGEOVER.error_of(result, step.method, step.path)
     if code in (401, 403):
         return error
     if code in RETRYABLE_STATUS_CODES:
@@ -193,7 +199,7 @@ def _fold(
         step.retries += 1
         step.wait = policy.delay(step.retries, error)
         on_retry(
-            RetryEvent(step.retries, policy.max_retries, step.wait, error, step.method, "/_bulk")
+            RetryEvent(step.retries, policy.max_retries, step.wait, error, step.method, step.path)
         )
         return "next"
     if 400 <= code < 500:
