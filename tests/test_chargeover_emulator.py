@@ -206,3 +206,36 @@ def test_served_over_http() -> None:
             server.base_url + CUSTOMER, json={"company": "A"}, headers=AUTH, timeout=5
         )
     assert created.status_code == 201 and envelope(created)["response"] == {"id": 1}
+
+
+def test_command_line_options_build_the_configured_emulator(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`neofin-async emulator --provider chargeover ...`: the provider hook of the kit."""
+    import argparse
+    import dataclasses
+
+    import neofin_async._emulation as kit
+    from neofin_async._emulation import FaultSettings
+    from neofin_async.chargeover import emulator as module
+
+    if not hasattr(kit, "fault_arguments"):  # the kit's CLI lands separately
+
+        def fault_arguments(args: argparse.Namespace) -> dict[str, Any]:
+            names = [field.name for field in dataclasses.fields(FaultSettings)]
+            return {"seed": args.seed, **{name: getattr(args, name) for name in names}}
+
+        monkeypatch.setattr(kit, "fault_arguments", fault_arguments, raising=False)
+    parser = argparse.ArgumentParser()
+    module.add_arguments(parser)
+    args = parser.parse_args(
+        ["--bulk-error-status", "400", "--bulk-item-lost-rate", "0.2", "--reuse-deleted-keys"]
+    )
+    for field in dataclasses.fields(FaultSettings):
+        setattr(args, field.name, field.default)
+    args.seed, args.lost_rate = 5, 0.1
+    built = module.from_args(args)
+    assert isinstance(built, Emulator)
+    assert (built.config.bulk_error_status, built.config.bulk_item_lost_rate) == (400, 0.2)
+    assert built.config.reuse_deleted_keys and built.config.lost_rate == 0.1
+    assert built.config.seed == 5 and built.config.public_key == DEFAULT_PUBLIC_KEY

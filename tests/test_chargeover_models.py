@@ -52,7 +52,7 @@ def test_emails_deliveries_and_keys_are_checked() -> None:
     )
     assert set(errors) == {"superuser_email", "invoice_delivery", "external_key"}
     assert errors_of({"company": "Acme", "external_key": "a\tb"}) == {
-        "external_key": ["must not contain control characters"]
+        "external_key": ["must not contain control or other unprintable characters"]
     }
 
 

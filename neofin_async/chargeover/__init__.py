@@ -62,8 +62,9 @@ Inferred (not documented; chosen so that no data is lost, and configurable in th
 * That `PUT /customer/external_key:{key}` updates like `PUT /customer/{id}` (the "always use
   the external key" sentence), with the key percent-encoded in the path.
 * The duplicate-key error's text: undocumented, so nothing depends on it (see `_upsert`).
-* Pages are read until a short page, advancing `offset` by what came back, so a server
-  that caps `limit` below what we ask loses nothing (`EmulatorConfig.max_page_size`).
+* Whether ChargeOver caps `limit`: a listing goes on until an empty page (not a short one),
+  advancing `offset` by what came back, so a capped page loses nothing; it costs one
+  request more per listing (`EmulatorConfig.max_page_size`).
 * Message texts of the emulator other than those quoted above.
 """
 

@@ -10,18 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, ValidationInfo, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator
 
 from .._constants import MAX_TEXT_LENGTH
 from ..models._base import InputModel, OutputModel
 from ..models._types import Count, Email, Number, Text
 from ._taxid import check_tax_id
-
-
-def _text(value: str) -> str:
-    if len(value) > MAX_TEXT_LENGTH:
-        raise ValueError(f"must be at most {MAX_TEXT_LENGTH} characters")
-    return value
 
 
 def _required(value: str) -> str:
@@ -34,14 +28,14 @@ def _key(value: str) -> str:
     """An external key is a lookup value: no surrounding spaces, no control characters."""
     if value != value.strip() or not value:
         raise ValueError("must not be empty nor start or end with spaces")
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ValueError("must not contain control characters")
+    if not value.isprintable():
+        raise ValueError("must not contain control or other unprintable characters")
     return value
 
 
-Str = Annotated[str, AfterValidator(_text)]
-Company = Annotated[str, AfterValidator(_text), AfterValidator(_required)]
-ExternalKey = Annotated[str, AfterValidator(_text), AfterValidator(_key)]
+Str = Annotated[str, Field(max_length=MAX_TEXT_LENGTH)]
+Company = Annotated[str, Field(max_length=MAX_TEXT_LENGTH), AfterValidator(_required)]
+ExternalKey = Annotated[str, Field(max_length=MAX_TEXT_LENGTH), AfterValidator(_key)]
 Delivery = Literal["email", "print"]
 
 
