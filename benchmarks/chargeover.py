@@ -16,7 +16,7 @@ import argparse
 import asyncio
 import sys
 import time
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 from neofin_async.chargeover import ChargeOverClient, sample_customers
@@ -30,9 +30,10 @@ CONCURRENCIES = (1, 4, 16)
 RUNS = ("first load", "re-sync", "re-sync, create-first")
 
 
-def serving(latency: float) -> Iterator[int]:
+def serving(latency: float) -> AbstractContextManager[int]:
+    """The emulator with `latency` seconds per request, in its own process: its port."""
     command = [sys.executable, "-m", "benchmarks.chargeover", "--serve", str(latency)]
-    return _process(command, r"^ChargeOver emulator on http://127\.0\.0\.1:(\d+)")  # type: ignore[return-value]
+    return _process(command, r"^ChargeOver emulator on http://127\.0\.0\.1:(\d+)")
 
 
 def rows(count: int, prefix: str) -> list[dict[str, Any]]:
@@ -43,7 +44,11 @@ def rows(count: int, prefix: str) -> list[dict[str, Any]]:
 
 
 async def measure(
-    url: str, items: list[dict[str, Any]], concurrency: int, order: str, warm_up: list[dict[str, Any]]
+    url: str,
+    items: list[dict[str, Any]],
+    concurrency: int,
+    order: str,
+    warm_up: list[dict[str, Any]],
 ) -> float:
     """Items/s of one run, after a one-chunk warm-up (connections; for "auto", what the
     previous chunk needed) on `warm_up` items of the same kind (new or existing)."""
@@ -66,7 +71,7 @@ async def measure(
 async def run(quick: bool) -> dict[str, Any]:
     rounds = 6 if quick else 20
     results: dict[str, Any] = {"latency": LATENCY, "requests_per_slot": rounds, "runs": {}}
-    with serving(LATENCY) as port:  # type: ignore[attr-defined]
+    with serving(LATENCY) as port:
         url = f"http://127.0.0.1:{port}"
         for c in CONCURRENCIES:
             items = rows(c * CHUNK * rounds, f"c{c}")

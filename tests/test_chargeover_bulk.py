@@ -59,6 +59,9 @@ class Scripted:
         self.attempts: Counter[str] = Counter()
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        assert (request.method, request.url.path) == ("POST", "/api/v3/_bulk")
+        assert request.headers["authorization"] == "Basic cHViOnByaXY="  # pub:priv
+        assert request.headers["content-type"] == "application/json"
         subs = json.loads(request.content)
         self.calls.append(subs)
         answers = []
