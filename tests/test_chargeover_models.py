@@ -176,5 +176,5 @@ def test_a_neofin_shaped_row_maps_to_a_valid_chargeover_customer() -> None:
         "Rua A 10",
     )
     assert mapped.bill_country == "Brazil" and mapped.bill_addr2 is None
-    with pytest.raises(ValueError, match="CPF or CNPJ"):
+    with pytest.raises(ValueError, match="is not a valid CNPJ"):
         CustomerInput.model_validate(from_neofin_row(row | {"document": "51491769000191"}))

@@ -9,14 +9,14 @@ text in `tax_ident`.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
 from types import ModuleType
 
-from stdnum.br import cnpj, cpf
 from stdnum.cl import rut
 from stdnum.co import nit
 from stdnum.exceptions import ValidationError
 from stdnum.mx import rfc
+
+from .._brazil import normalize_document
 
 _COUNTRIES = {
     "CL": ("CL", "CHL", "CHILE"),
@@ -35,15 +35,10 @@ def country_code(country: str | None) -> str | None:
     return _BY_NAME.get(folded.strip().upper())
 
 
-def _brazil(number: str) -> ModuleType:
-    return cpf if len(cpf.compact(number)) == 11 else cnpj
-
-
-_VALIDATORS: dict[str, tuple[str, Callable[[str], ModuleType]]] = {
-    "CL": ("a Chilean RUT", lambda _: rut),
-    "MX": ("a Mexican RFC", lambda _: rfc),
-    "BR": ("a Brazilian CPF or CNPJ", _brazil),
-    "CO": ("a Colombian NIT", lambda _: nit),
+_VALIDATORS: dict[str, tuple[str, ModuleType]] = {
+    "CL": ("a Chilean RUT", rut),
+    "MX": ("a Mexican RFC", rfc),
+    "CO": ("a Colombian NIT", nit),
 }
 
 
@@ -55,8 +50,14 @@ def check_tax_id(number: str, country: str | None) -> None:
     code = country_code(country)
     if code is None:
         return
-    label, module_for = _VALIDATORS[code]
+    if code == "BR":  # CPF / CNPJ: the one place for them (python-stdnum, cached)
+        try:
+            normalize_document(number)
+        except ValueError as exc:
+            raise ValueError(f"{number!r} {exc}") from None
+        return
+    label, module = _VALIDATORS[code]
     try:
-        module_for(number).validate(number)
+        module.validate(number)
     except ValidationError as exc:
         raise ValueError(f"{number!r} is not {label} ({str(exc).lower().rstrip('.')})") from None
