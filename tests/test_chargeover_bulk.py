@@ -418,3 +418,18 @@ def test_every_item_ends_in_exactly_one_state(
     assert set(keys.values()) <= {1}
     if isinstance(result.stopped_by, nf.AuthenticationError):
         assert result.failed + result.not_sent > 0
+
+
+async def test_a_journal_skips_unchanged_customers_on_the_next_run(tmp_path: Any) -> None:
+    emulator = Emulator()
+    rows = list(sample_customers(60, seed=2))
+    journal = tmp_path / "journal.sqlite"
+    async with emulator.client() as co:
+        first = await co.customers.bulk_upsert(rows, journal=journal)
+        rows[7] = {**rows[7], "bill_city": "Duluth"}
+        second = await co.customers.bulk_upsert(rows, journal=journal)
+    assert first.ok and first.skipped == 0
+    assert second.ok and second.skipped == 59
+    assert second.requests == 2  # one chunk: "auto" tried a create (last seen: new), then updated
+    assert len(emulator.customers) == 60
+    assert emulator.customer(rows[7]["external_key"])["bill_city"] == "Duluth"  # type: ignore[index]

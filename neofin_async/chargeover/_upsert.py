@@ -204,8 +204,9 @@ def _fold(
         return "next"
     if 400 <= code < 500:
         step.retries = 0
+        message = message or f"{step.method} answered {code}"
         if step.method == "POST":
-            step.method, step.refused = "PUT", message or f"HTTP {code}"
+            step.method, step.refused = "PUT", message
             return "next"
         if code == 404 and step.refused is None:
             step.method = "POST"
