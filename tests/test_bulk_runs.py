@@ -330,3 +330,13 @@ async def test_a_chunk_over_the_request_size_limit_is_sent_in_parts() -> None:
     assert max(sizes) <= MAX_REQUEST_BYTES and sorted(server.sent) == sorted(
         f"P{i}" for i in range(50)
     )
+
+
+def test_the_keywords_are_the_options() -> None:
+    """`BulkChanges` (the keywords' types) and `BulkOptions` name the same settings."""
+    import dataclasses
+
+    from neofin_async.bulk import BulkChanges
+
+    fields = [f.name for f in dataclasses.fields(nf.BulkOptions)]
+    assert list(BulkChanges.__annotations__) == fields
