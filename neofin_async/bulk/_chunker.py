@@ -111,7 +111,7 @@ class Chunker(Generic[T]):
 
     async def _read_ahead(self) -> bool:
         """Pull the next item (or window of items, with a journal); False at the end."""
-        want = JOURNAL_WINDOW if self._journal is not None else 1
+        want = JOURNAL_WINDOW if self._journal is not None else self._size
         if not self.exhausted:
             async for raw in self._items:
                 self._window.append((self._index, raw))

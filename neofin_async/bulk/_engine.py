@@ -329,6 +329,7 @@ class _Run(Generic[T]):
         result.requests += answer.requests
         result.request_id = answer.request_id
         records: list[JournalRecord] = []
+        journaled = self.journal is not None
         for position, entry in enumerate(entries):
             errors = answer.rejected.get(position)
             failure = answer.failed.get(position)
@@ -342,7 +343,7 @@ class _Run(Generic[T]):
                 result.errors.append(ItemError(entry.index, entry.key, state, message))
             else:
                 result.accepted.append((entry.index, entry.key))
-            if entry.key is not None:
+            if journaled and entry.key is not None:
                 records.append(
                     JournalRecord(entry.key, state, entry.content, entry.source, message)
                 )
