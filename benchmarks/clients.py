@@ -10,6 +10,7 @@ leave out the invalid ones and send the models' JSON (the fair pair of ours).
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
@@ -110,7 +111,10 @@ async def handwritten_httpx(
 async def handwritten_aiohttp(
     target: Target, items: Sequence[Any], concurrency: int, validate: bool = False
 ) -> Run:
-    connector = aiohttp.TCPConnector(limit=concurrency)
+    # aiohttp's default SSL context is made at import: one made now trusts what the process
+    # trusts now (the TLS sink's certificate, through SSL_CERT_FILE).
+    tls = ssl.create_default_context() if target.url.startswith("https:") else True
+    connector = aiohttp.TCPConnector(limit=concurrency, ssl=tls)
     async with aiohttp.ClientSession(
         target.url, headers=target.headers, connector=connector
     ) as session:

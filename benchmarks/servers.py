@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,17 +46,51 @@ def sink(
     retry_after: str = "1",
     seed: int = 0,
     track: bool = False,
+    tls: bool = False,
 ) -> Iterator[Target]:
-    """The minimal fast server (benchmarks/sink.py)."""
+    """The minimal fast server (benchmarks/sink.py); with `tls`, over HTTPS with a throwaway
+    certificate that this process trusts (`SSL_CERT_FILE`) while the server runs."""
     args = [
         "--latency", str(latency), "--fail-rate", str(fail_rate),
         "--429-rate", str(rate_limit_rate), "--retry-after", retry_after, "--seed", str(seed),
     ]  # fmt: skip
     if track:
         args.append("--track")
-    command = [sys.executable, "-m", "benchmarks.sink", "--port", "0", *args]
-    with _process(command, r"^READY (\d+)") as port:
-        yield Target("sink", f"http://127.0.0.1:{port}")
+    with contextlib.ExitStack() as stack:
+        scheme = "http"
+        if tls:
+            cert, key = stack.enter_context(_certificate())
+            args += ["--tls", cert, key]
+            scheme = "https"
+        command = [sys.executable, "-m", "benchmarks.sink", "--port", "0", *args]
+        port = stack.enter_context(_process(command, r"^READY (\d+)"))
+        yield Target("sink", f"{scheme}://127.0.0.1:{port}")
+
+
+@contextlib.contextmanager
+def _certificate() -> Iterator[tuple[str, str]]:
+    """A self-signed RSA-2048 certificate for 127.0.0.1 (what an API's certificate is like),
+    trusted by httpx and aiohttp in this process through `SSL_CERT_FILE`."""
+    with tempfile.TemporaryDirectory() as folder:
+        cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+        subprocess.run(
+            [
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                "-keyout", key, "-out", cert, "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1",
+            ],
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
+        before = os.environ.get("SSL_CERT_FILE")
+        os.environ["SSL_CERT_FILE"] = cert
+        try:
+            yield cert, key
+        finally:
+            if before is None:
+                del os.environ["SSL_CERT_FILE"]
+            else:
+                os.environ["SSL_CERT_FILE"] = before
 
 
 @contextlib.contextmanager

@@ -7,8 +7,8 @@ requests answered 500, another answered 429 with `Retry-After`. It counts what i
 `GET /stats` returns requests per status and the items it accepted (counted in 202-answered
 bodies, and as distinct identifiers with `--track`); `GET /reset` zeroes the counts.
 
-Run: `python -m benchmarks.sink --port 0 [--latency 0.05] [--fail-rate 0.08] [--429-rate 0.02]`;
-it prints `READY <port>` once listening.
+Run: `python -m benchmarks.sink --port 0 [--latency 0.05] [--fail-rate 0.08] [--429-rate 0.02]
+[--tls CERT KEY]`; it prints `READY <port>` once listening.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import contextlib
 import json
 import random
 import re
+import ssl
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -146,9 +147,11 @@ def _content_length(head: bytes) -> int:
     return int(lower[start : stop if stop >= 0 else None])
 
 
-async def serve(port: int, sink: Sink) -> None:
+async def serve(port: int, sink: Sink, tls: ssl.SSLContext | None = None) -> None:
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: _Protocol(sink), "127.0.0.1", port, backlog=1024)
+    server = await loop.create_server(
+        lambda: _Protocol(sink), "127.0.0.1", port, backlog=1024, ssl=tls
+    )
     bound = server.sockets[0].getsockname()[1]
     print(f"READY {bound}", flush=True)
     async with server:
@@ -164,10 +167,15 @@ def main() -> None:
     parser.add_argument("--retry-after", default="1", help="Retry-After of the 429 answers")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--track", action="store_true", help="count distinct identifiers")
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS")
     args = parser.parse_args()
     faults = Faults(args.fail_rate, args.rate_limit_rate, args.retry_after, args.seed)
+    tls = None
+    if args.tls:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(*args.tls)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.port, Sink(args.latency, faults, args.track)))
+        asyncio.run(serve(args.port, Sink(args.latency, faults, args.track), tls))
 
 
 if __name__ == "__main__":

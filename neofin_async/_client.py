@@ -61,11 +61,15 @@ class NeofinClient(BaseClient):
     `timeout` bounds a whole attempt (a float, or an `httpx.Timeout` whose longest part does).
     `max_retries` defaults to 2 (or `retry_policy.max_retries`); `0` means one attempt.
     `http_backend` (or `NEOFIN_HTTP_BACKEND`) picks what sends the requests: `"httpx"` (the
-    default, httpx's own pool) or `"aiohttp"` (aiohttp's connector; needs `pip install
-    neofin-async[aiohttp]`). The pool keeps up to `max_connections` (default 100)
-    connections: keep it >= the bulk `concurrency` you use. `default_headers` are sent with
-    every request. `extra_fields` lets fields the input models do not know through: a
-    collection of names, or `"allow"` for any (misspellings are then sent as they are).
+    default, httpx's own pool) or `"aiohttp"` (aiohttp's connector, about 2x the bulk
+    throughput at any concurrency; needs `pip install neofin-async[aiohttp]`). Either pool
+    opens up to `max_connections` (default 100): keep it >= the bulk `concurrency` you use.
+    aiohttp keeps them all open between requests; httpx keeps at most 20 idle, because its
+    pool scans every connection on each request, which beyond ~20 costs more than reopening
+    one, even over TLS (benchmarks/README.md): above concurrency 20, prefer aiohttp.
+    `default_headers` are sent with every request. `extra_fields` lets fields the input models
+    do not know through: a collection of names, or `"allow"` for any (misspellings are then
+    sent as they are).
     An injected `http_client` is used as is and never closed by this client.
     """
 

@@ -306,16 +306,22 @@ async def test_pool_bounds_connections_and_requests_in_flight(
     assert server.max_in_flight == max_connections
 
 
-def test_httpx_pool_limits_follow_max_connections() -> None:
-    client = nf.NeofinClient(API_KEY, SECRET_KEY, max_connections=7)
+@pytest.mark.parametrize(("max_connections", "keepalive"), [(7, 7), (20, 20), (100, 20)])
+def test_httpx_pool_limits_follow_max_connections(max_connections: int, keepalive: int) -> None:
+    client = nf.NeofinClient(API_KEY, SECRET_KEY, max_connections=max_connections)
     pool = client.http_client._transport._pool  # type: ignore[attr-defined]
-    assert pool._max_connections == 7 and pool._max_keepalive_connections == 7
+    assert pool._max_connections == max_connections
+    assert pool._max_keepalive_connections == keepalive  # httpcore's scan: see the docstring
 
 
 @needs_aiohttp
-def test_aiohttp_pool_limits_follow_max_connections() -> None:
-    client = nf.NeofinClient(API_KEY, SECRET_KEY, http_backend="aiohttp", max_connections=7)
-    assert client.http_client._transport.limits.max_connections == 7  # type: ignore[attr-defined]
+@pytest.mark.parametrize("max_connections", [7, 100])
+def test_aiohttp_pool_limits_follow_max_connections(max_connections: int) -> None:
+    client = nf.NeofinClient(
+        API_KEY, SECRET_KEY, http_backend="aiohttp", max_connections=max_connections
+    )
+    limits = client.http_client._transport.limits  # type: ignore[attr-defined]
+    assert limits.max_connections == limits.max_keepalive_connections == max_connections
 
 
 # -- configuration errors -----------------------------------------------------------------------
