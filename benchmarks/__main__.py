@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
+import inspect
 import json
 import os
 import platform
@@ -23,7 +25,14 @@ except ImportError as exc:  # pragma: no cover
     ) from None
 
 HERE = Path(__file__).parent
-BENCHMARKS = ("throughput", "memory", "faults", "cpu", "journal")
+OTHERS = tuple(
+    name
+    for name in ("validation", "cli_read", "chargeover", "piriod")
+    if (HERE / f"{name}.py").exists()
+)
+"""Benchmarks written for other parts of the project, each a module with `run(quick)` (sync
+or async) and `table(result)`: run after ours, when present."""
+BENCHMARKS = ("throughput", "memory", "faults", "cpu", "journal", *OTHERS)
 
 
 def machine() -> dict[str, Any]:
@@ -92,6 +101,12 @@ def main() -> None:
                 report.latency_table(results["throughput"]["latency_bound"]),
             )
         )
+        sections.append(
+            (
+                "2b. The same over HTTPS (5 requests per slot): the httpx pool's sizing",
+                report.latency_table(results["throughput"]["latency_bound_tls"]),
+            )
+        )
     if "memory" in args.only:
         results["memory"] = memory.run(args.quick)
         sections.append(("3. Memory", report.memory_table(results["memory"])))
@@ -112,6 +127,13 @@ def main() -> None:
                 report.faults_table(results["faults"]),
             )
         )
+    for name in OTHERS:
+        if name in args.only:
+            module = importlib.import_module(f"{__package__}.{name}")
+            result = module.run(args.quick)
+            results[name] = asyncio.run(result) if inspect.iscoroutine(result) else result
+            title = (module.__doc__ or name).strip().splitlines()[0].rstrip(".")
+            sections.append((f"{name}: {title}", module.table(results[name])))
     results["targets"] = report.targets(results)
     results["load_average_after"] = os.getloadavg()
     results["seconds"] = round(time.perf_counter() - started, 1)

@@ -10,6 +10,7 @@ leave out the invalid ones and send the models' JSON (the fair pair of ours).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 import time
 from collections.abc import Callable, Coroutine, Iterable, Sequence
@@ -52,16 +53,27 @@ async def ours(
     backend: str = "httpx",
     *,
     retry_policy: nf.RetryPolicy | None = None,
+    keepalive: int | None = None,
     **options: Any,
 ) -> Run:
-    """`client.billings.bulk_upsert(items, **options)`: validation on, 50 per request."""
-    async with nf.NeofinClient(
-        target.api_key,
-        target.secret_key,
-        base_url=target.url,
-        http_backend=backend,
-        retry_policy=retry_policy,
-    ) as client:
+    """`client.billings.bulk_upsert(items, **options)`: validation on, 50 per request.
+    `keepalive` replaces the httpx backend's pool by one keeping that many idle connections
+    (100: the sizing before issue 13)."""
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=keepalive)
+    http = httpx.AsyncClient(limits=limits) if keepalive is not None else None
+    async with contextlib.AsyncExitStack() as stack:
+        if http is not None:
+            await stack.enter_async_context(http)
+        client = await stack.enter_async_context(
+            nf.NeofinClient(
+                target.api_key,
+                target.secret_key,
+                base_url=target.url,
+                http_backend=None if http is not None else backend,
+                http_client=http,
+                retry_policy=retry_policy,
+            )
+        )
         started, cpu = time.perf_counter(), time.process_time()
         result = await client.billings.bulk_upsert(items, concurrency=concurrency, **options)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -164,3 +176,11 @@ CONTENDERS: dict[str, Callable[[Target, Sequence[Any], int], Coroutine[Any, Any,
 }
 """Every contender of the throughput table, by the name used in results.json; each gets the
 same prebuilt list of dicts."""
+
+BEFORE_POOL = "ours httpx, 100 kept alive (before)"
+"""The httpx backend's pool as it was: every connection kept alive (issue 13, lever 4)."""
+POOL_CONTENDERS = {
+    **{name: CONTENDERS[name] for name in ("ours httpx", "hand httpx", "ours aiohttp")},
+    BEFORE_POOL: lambda t, items, c: ours(t, items, c, "httpx", keepalive=100),
+}
+"""The latency-bound runs that show what the pool sizing bought, over HTTP and HTTPS."""

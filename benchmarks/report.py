@@ -71,6 +71,10 @@ def latency_table(result: dict[str, Any]) -> str:
         ]
         for name, by_c in efficiency.items()
     ]
+    rows += [
+        [f"µs CPU/item, {name}", *(_by_c(by_c, c) for c in concurrencies)]
+        for name, by_c in result.get("cpu_us_per_item", {}).items()
+    ]
     header = [f"fraction of c*50/{result['latency']:g}", *(f"c={c}" for c in concurrencies)]
     return table(header, rows)
 
@@ -81,7 +85,11 @@ def journal_table(result: dict[str, Any]) -> str:
         ("night one, no journal", "without_journal"),
         ("night one, journal", "first_night"),
         (f"night two, 1 in {result['changed_every']} changed", "second_night"),
+        ("night one, Sourced items", "first_night_sourced"),
+        (f"night two, Sourced, 1 in {result['changed_every']} changed", "second_night_sourced"),
     ):
+        if key not in result:
+            continue
         run = result[key]
         rows.append(
             [
@@ -200,6 +208,13 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             0.15,
             False,
         )
+        if "sourced_rerun_wall_fraction" in journal:
+            check(
+                "journal, Sourced items: night two wall < 15% of night one",
+                journal["sourced_rerun_wall_fraction"],
+                0.15,
+                False,
+            )
     if "memory" in results:
         memory = results["memory"]
         large = memory["items"][1]

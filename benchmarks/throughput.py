@@ -11,7 +11,7 @@ from typing import Any
 import neofin_async as nf
 
 from . import servers
-from .clients import CONTENDERS, VALIDATING, Run, ours
+from .clients import CONTENDERS, POOL_CONTENDERS, VALIDATING, Run, ours
 from .data import CHUNK, billing
 from .servers import Target
 
@@ -112,23 +112,33 @@ def _ratio(rates: dict[str, dict[int, float]], ours: str, hand: str) -> dict[int
     return {c: rates[ours][c] / rates[hand][c] for c in rates[ours]}
 
 
-async def latency_bound(latency: float, rounds_of_requests: int, rounds: int) -> dict[str, Any]:
-    """Items/s with `latency` s added per request, as a fraction of `c * 50 / latency`."""
+async def latency_bound(
+    latency: float,
+    rounds_of_requests: int,
+    rounds: int,
+    *,
+    concurrencies: tuple[int, ...] = CONCURRENCIES,
+    tls: bool = False,
+) -> dict[str, Any]:
+    """Items/s with `latency` s added per request, as a fraction of `c * 50 / latency`: the
+    plain contenders, and the httpx pool as it was (every connection kept alive)."""
+    contenders = {name: CONTENDERS[name] for name in PLAIN} | POOL_CONTENDERS
     summaries: dict[str, dict[int, dict[str, float]]] = {}
-    with servers.sink(latency=latency) as target:
-        for c in CONCURRENCIES:
+    with servers.sink(latency=latency, tls=tls) as target:
+        for c in concurrencies:
             count = c * CHUNK * rounds_of_requests
             items = [billing(i) for i in range(count)]
             with frozen_input():
-                contenders: dict[str, Callable[[], Any]] = {
-                    name: (lambda f=CONTENDERS[name], c=c, i=items: f(target, i, c))
-                    for name in PLAIN
+                calls: dict[str, Callable[[], Any]] = {
+                    name: (lambda f=f, c=c, i=items: f(target, i, c))
+                    for name, f in contenders.items()
                 }
-                for name, runs in (await _rounds(contenders, rounds, count)).items():
+                for name, runs in (await _rounds(calls, rounds, count)).items():
                     summaries.setdefault(name, {})[c] = _summary(runs)
-    theory = {c: c * CHUNK / latency for c in CONCURRENCIES}
+    theory = {c: c * CHUNK / latency for c in concurrencies}
     return {
         "latency": latency,
+        "tls": tls,
         "requests_per_slot": rounds_of_requests,
         "rounds": rounds,
         "items_per_second": {
@@ -139,6 +149,9 @@ async def latency_bound(latency: float, rounds_of_requests: int, rounds: int) ->
             for n, by_c in summaries.items()
         },
         "spread": {n: {c: s["spread"] for c, s in by_c.items()} for n, by_c in summaries.items()},
+        "cpu_us_per_item": {
+            n: {c: s["cpu_us_per_item"] for c, s in by_c.items()} for n, by_c in summaries.items()
+        },
     }
 
 
@@ -149,4 +162,7 @@ async def run(quick: bool) -> dict[str, Any]:
     with servers.emulator() as target:
         results["emulator"] = await ceiling(target, 2_000 if quick else 5_000, 1 if quick else 3)
     results["latency_bound"] = await latency_bound(0.05, 5 if quick else 20, 1 if quick else 3)
+    results["latency_bound_tls"] = await latency_bound(
+        0.05, 5, 1 if quick else 3, concurrencies=(16, 64), tls=True
+    )
     return results
