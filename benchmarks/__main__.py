@@ -92,7 +92,7 @@ def main() -> None:
         results["throughput"] = asyncio.run(throughput.run(args.quick))
         for server in ("sink", "emulator"):
             result = results["throughput"][server]
-            title = f"1. Throughput ceiling, {server} ({result['items']:,} items, best of "
+            title = f"1. Throughput ceiling, {server} ({result['items']:,} items, median of "
             title += f"{result['rounds']})"
             sections.append((title, report.throughput_table(result)))
         sections.append(
