@@ -998,9 +998,12 @@ def test_resolve_extra_fields_combines_the_client_and_the_call() -> None:
     assert resolve_extra_fields({"a"}, "allow") == "allow"
     assert resolve_extra_fields("allow", None) == "allow"
     assert resolve_extra_fields(frozenset()) == frozenset()
-    for bad in ("erp_code", [1], {"a": 1, 2: 3}):
+    assert resolve_extra_fields(name for name in ("a", "b")) == frozenset({"a", "b"})  # type: ignore[arg-type]
+    for bad in ("erp_code", [1], {"a": 1, 2: 3}, 5, True):
         with pytest.raises(nf.ConfigurationError, match="extra_fields"):
             resolve_extra_fields(bad)  # type: ignore[arg-type]
+        with pytest.raises(nf.ConfigurationError):
+            resolve_extra_fields("allow", bad)  # type: ignore[arg-type]
 
 
 # -- messages ------------------------------------------------------------------------------------

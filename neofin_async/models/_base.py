@@ -102,18 +102,22 @@ def resolve_extra_fields(*options: ExtraFields) -> AllowedExtras:
 
     Raises `ConfigurationError` for anything else (a single name must be given as `{"name"}`)."""
     names: set[str] = set()
-    given = False
+    given = allow = False
     for option in options:
         if option is None:
             continue
         if option == "allow":
-            return "allow"
-        if isinstance(option, str) or not all(isinstance(name, str) for name in option):
+            allow = True
+            continue
+        listed = tuple(option) if isinstance(option, Iterable) else (option,)
+        if isinstance(option, str) or not all(isinstance(name, str) for name in listed):
             raise ConfigurationError(
                 f'extra_fields must be "allow" or a collection of field names, not {shown(option)}'
             )
-        names.update(option)
+        names.update(listed)
         given = True
+    if allow:
+        return "allow"
     return frozenset(names) if given else None
 
 
@@ -153,15 +157,13 @@ def validate_item(
 def _validate_with_extras(
     model: type[InputT], item: Mapping[Any, Any], index: int, allowed: frozenset[str] | str
 ) -> InputT:
-    known = model.model_fields
     errors: dict[str, list[str]] = {}
-    for name, value in item.items():
-        if name in known:
-            continue
+    for name in sorted(item.keys() - model.model_fields.keys(), key=str):
+        value = item[name]
         if not isinstance(name, str):
             errors[str(name)] = ["field names must be text"]
         elif allowed != "allow" and name not in allowed:
-            errors[name] = [unknown_field(name, [*known, *allowed])]
+            errors[name] = [unknown_field(name, [*model.model_fields, *allowed])]
         else:
             error = json_value_error(value)
             if error:
