@@ -25,6 +25,9 @@ from ._types import (
 
 
 class BillingType(str, Enum):
+    """How the customer pays: `bolepix` (boleto with a Pix QR code), `boleto`, `pix`, or
+    `generic` (a billing you collect yourself: Neofin only sends the reminders)."""
+
     GENERIC = "generic"
     BOLEPIX = "bolepix"
     BOLETO = "boleto"
@@ -32,6 +35,8 @@ class BillingType(str, Enum):
 
 
 class InstallmentType(str, Enum):
+    """How far apart the installments fall due (`custom`: one installment, or your dates)."""
+
     WEEKLY = "weekly"
     BIWEEKLY = "biweekly"
     MONTHLY = "monthly"
