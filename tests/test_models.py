@@ -183,8 +183,8 @@ def test_document_as_integer_refused() -> None:
     assert "string" in billing_errors(customer_document=52998224725)["customer_document"][0]
 
 
-# stdnum also refuses the all-zero CPF.
-cpf_bases = st.text(alphabet="0123456789", min_size=9, max_size=9).filter(lambda s: int(s) > 0)
+# One digit nine times makes a repeated-digit CPF (refused; tests/test_documents.py).
+cpf_bases = st.text(alphabet="0123456789", min_size=9, max_size=9).filter(lambda s: len(set(s)) > 1)
 
 
 @given(cpf_bases)
@@ -674,7 +674,7 @@ def test_attachments_response() -> None:
     assert response.files_failed == []
 
 
-def test_document_check_uses_python_stdnum_and_refuses_non_ascii_digits() -> None:
+def test_document_check_agrees_with_python_stdnum_and_refuses_non_ascii_digits() -> None:
     from stdnum.br import cnpj, cpf
 
     from neofin_async._brazil import normalize_document
@@ -997,7 +997,7 @@ def test_resolve_extra_fields_combines_the_client_and_the_call() -> None:
     assert resolve_extra_fields({"a"}, ("b",)) == frozenset({"a", "b"})
     assert resolve_extra_fields({"a"}, "allow") == "allow"
     assert resolve_extra_fields("allow", None) == "allow"
-    assert resolve_extra_fields(frozenset()) == frozenset()
+    assert resolve_extra_fields(frozenset(), ()) is None  # the fast default path
     assert resolve_extra_fields(name for name in ("a", "b")) == frozenset({"a", "b"})  # type: ignore[arg-type]
     for bad in ("erp_code", [1], {"a": 1, 2: 3}, 5, True):
         with pytest.raises(nf.ConfigurationError, match="extra_fields"):
