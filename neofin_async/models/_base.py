@@ -10,6 +10,7 @@ from typing import Any, Literal, TypeVar
 
 import pydantic
 from pydantic import BaseModel, ConfigDict
+from pydantic_core import SchemaValidator
 
 from .._exceptions import ConfigurationError, InvalidItemError
 from ._types import PATTERN_MESSAGES, json_value_error, shown
@@ -122,11 +123,14 @@ def resolve_extra_fields(*options: ExtraFields) -> AllowedExtras:
 
 
 @cache
-def _passthrough(model: type[InputT]) -> type[InputT]:
-    """`model` keeping fields it does not know (serialised by `to_json`); names are checked by
-    `validate_item`. A subclass, so `isinstance(item, model)` still holds."""
+def _passthrough(model: type[BaseModel]) -> tuple[frozenset[str], SchemaValidator]:
+    """`model`'s field names, and the validator of a subclass keeping the fields it does not
+    know (serialised by `to_json`; `validate_item` checks their names). A subclass, so
+    `isinstance(item, model)` still holds."""
     config = ConfigDict(extra="allow")
-    return type(model.__name__, (model,), {"model_config": config, "__module__": model.__module__})
+    namespace = {"model_config": config, "__module__": model.__module__}
+    keeping: type[BaseModel] = type(model.__name__, (model,), namespace)
+    return frozenset(model.model_fields), keeping.__pydantic_validator__  # type: ignore[return-value]
 
 
 def validate_item(
@@ -157,8 +161,9 @@ def validate_item(
 def _validate_with_extras(
     model: type[InputT], item: Mapping[Any, Any], index: int, allowed: frozenset[str] | str
 ) -> InputT:
+    known, validator = _passthrough(model)
     errors: dict[str, list[str]] = {}
-    for name in sorted(item.keys() - model.model_fields.keys(), key=str):
+    for name in [name for name in item if name not in known]:
         value = item[name]
         if not isinstance(name, str):
             errors[str(name)] = ["field names must be text"]
@@ -169,7 +174,7 @@ def _validate_with_extras(
             if error:
                 errors[name] = [error]
     try:
-        validated = _passthrough(model).__pydantic_validator__.validate_python(item)
+        validated = validator.validate_python(item)
     except pydantic.ValidationError as exc:
         errors = {**field_errors(exc, model), **errors}
     if errors:
