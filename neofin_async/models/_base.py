@@ -163,8 +163,9 @@ def _validate_with_extras(
 ) -> InputT:
     known, validator = _passthrough(model)
     errors: dict[str, list[str]] = {}
-    for name in [name for name in item if name not in known]:
-        value = item[name]
+    for name, value in item.items():
+        if name in known:
+            continue
         if not isinstance(name, str):
             errors[str(name)] = ["field names must be text"]
         elif allowed != "allow" and name not in allowed:
