@@ -1,8 +1,16 @@
 """Pydantic models: inputs are validated strictly, outputs parsed leniently."""
 
-from ._base import InputModel, OutputModel, encode_batch, field_errors, validate_item
+from ._base import (
+    ExtraFields,
+    InputModel,
+    OutputModel,
+    encode_batch,
+    field_errors,
+    resolve_extra_fields,
+    validate_item,
+)
 from ._types import centavos
-from .inputs import BillingInput, BillingType, CustomerInput, InstallmentType
+from .inputs import BillingInput, BillingType, CustomerInput, InstallmentData, InstallmentType
 from .outputs import (
     AttachmentsResponse,
     Billing,
@@ -24,9 +32,11 @@ __all__ = [
     "BillingType",
     "Customer",
     "CustomerInput",
+    "ExtraFields",
     "InputModel",
     "Installment",
     "InstallmentBilling",
+    "InstallmentData",
     "InstallmentType",
     "MessageResponse",
     "OutputModel",
@@ -36,5 +46,6 @@ __all__ = [
     "centavos",
     "encode_batch",
     "field_errors",
+    "resolve_extra_fields",
     "validate_item",
 ]
