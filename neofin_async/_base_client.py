@@ -21,6 +21,7 @@ from ._logging import setup_from_env
 from ._pipeline import Dialect, RequestPipeline
 from ._retry import RetryPolicy
 from ._urls import require_safe_url
+from .models import ExtraFields, resolve_extra_fields
 
 UNSET: Any = object()
 """Marks an argument left out (so that `None` can mean "no value")."""
@@ -137,3 +138,14 @@ class BaseClient:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+
+class Resource:
+    """A group of endpoints on one client's request pipeline."""
+
+    def __init__(
+        self, pipeline: RequestPipeline, *, account: str = "", extra_fields: ExtraFields = None
+    ) -> None:
+        self._pipeline = pipeline
+        self._account = account
+        self._extra_fields = resolve_extra_fields(extra_fields)

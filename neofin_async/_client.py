@@ -22,7 +22,7 @@ from ._constants import (
 from ._exceptions import ConfigurationError
 from ._pipeline import NEOFIN
 from ._retry import RetryPolicy
-from .bulk import ExtraFields
+from .models import ExtraFields
 from .resources import Billings, Customers, Webhooks
 
 
@@ -88,7 +88,7 @@ class NeofinClient(BaseClient):
         http_backend: str | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         default_headers: Mapping[str, str] | None = None,
-        extra_fields: ExtraFields = (),
+        extra_fields: ExtraFields = None,
     ) -> None:
         api_key, secret_key = _resolve_keys(api_key, secret_key)
         self.environment = env_or(environment, ENV_ENVIRONMENT).lower() or DEFAULT_ENVIRONMENT

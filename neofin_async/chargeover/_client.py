@@ -13,7 +13,7 @@ from .._client import _account
 from .._constants import DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT
 from .._exceptions import ConfigurationError
 from .._retry import RetryPolicy
-from ..bulk import ExtraFields
+from ..models import ExtraFields
 from ._constants import API_PREFIX, ENV_BASE_URL, ENV_PRIVATE_KEY, ENV_PUBLIC_KEY
 from ._customers import Customers
 from ._dialect import CHARGEOVER
@@ -87,7 +87,7 @@ class ChargeOverClient(BaseClient):
         http_backend: str | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         default_headers: Mapping[str, str] | None = None,
-        extra_fields: ExtraFields = (),
+        extra_fields: ExtraFields = None,
         upsert_order: UpsertOrder = "auto",
     ) -> None:
         public_key, private_key = _resolve_keys(public_key, private_key)
