@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import signal
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from neofin_async._emulation import _cli
+from neofin_async._emulation import FaultSettings, _cli
 from neofin_async.cli import _COMMANDS, main
 from neofin_async.cli._parser import build_parser
 from neofin_async.emulator import Emulator
@@ -58,9 +59,9 @@ def test_defaults_are_the_emulators() -> None:
 def test_every_fault_knob_has_an_option() -> None:
     parser = _cli.emulator_parser()
     flags = {flag for action in parser._actions for flag in action.option_strings}
-    for field in ("fail_rate", "fail_status", "throttle_rate", "retry_after", "hang_rate"):
-        assert "--" + field.replace("_", "-") in flags
-    assert {"--hang-seconds", "--drop-rate", "--lost-rate", "--latency-ms", "--seed"} <= flags
+    knobs = [field.name for field in dataclasses.fields(FaultSettings)]
+    assert {"--" + knob.replace("_", "-") for knob in knobs} | {"--seed"} <= flags
+    assert set(_cli.FAULT_HELP) == set(knobs)
 
 
 @pytest.mark.parametrize("entry", list(ENTRY_POINTS))

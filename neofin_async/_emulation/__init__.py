@@ -28,7 +28,13 @@ from ._asgi import (
     read_body,
     respond,
 )
-from ._cli import PROVIDERS, add_emulator_arguments, fault_arguments
+from ._cli import (
+    PROVIDERS,
+    add_emulator_arguments,
+    add_settings_arguments,
+    fault_arguments,
+    settings_arguments,
+)
 from ._cli import main as emulator_main
 from ._cli import run as run_emulator
 from ._clock import Clock, ManualClock
@@ -69,6 +75,7 @@ __all__ = [
     "Scope",
     "Send",
     "add_emulator_arguments",
+    "add_settings_arguments",
     "base_url",
     "dumps",
     "emulator_main",
@@ -80,4 +87,5 @@ __all__ = [
     "respond",
     "run_emulator",
     "serve_app",
+    "settings_arguments",
 ]

@@ -9,12 +9,11 @@ the provider is chosen, exposes `add_arguments(group)` (its own options, with it
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import importlib
 import sys
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from ._faults import FaultSettings
 from ._server import DEFAULT_HOST
@@ -28,12 +27,12 @@ DEFAULT_PROVIDER = "neofin"
 DEFAULT_PORT = 8765
 
 FAULT_HELP = {
-    "fail_rate": "share of requests answered with --fail-status (e.g. 0.01)",
-    "fail_status": "the 5xx status of --fail-rate (default 500)",
+    "fail_rate": "share of requests answered with --fail-status",
+    "fail_status": "the 5xx status of --fail-rate",
     "throttle_rate": "share of requests answered 429 with Retry-After",
-    "retry_after": "seconds in the Retry-After of a 429 (default 1)",
+    "retry_after": "seconds in the Retry-After of a 429",
     "hang_rate": "share of requests that hang (past the client's timeout)",
-    "hang_seconds": "how long a hang lasts before a 504 (default 60)",
+    "hang_seconds": "how long a hang lasts before a 504",
     "drop_rate": "share of connections closed before the request is processed",
     "lost_rate": "share of requests processed (and stored) whose answer is lost: the "
     "connection is closed instead",
@@ -115,14 +114,7 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
     )
     faults = parser.add_argument_group("faults (every provider)")
     faults.add_argument("--seed", type=int, metavar="S", help="seed of the fault draws")
-    for field in dataclasses.fields(FaultSettings):
-        faults.add_argument(
-            "--" + field.name.replace("_", "-"),
-            type=type(field.default),
-            default=field.default,
-            metavar="RATE" if field.name.endswith("_rate") else "N",
-            help=FAULT_HELP[field.name],
-        )
+    add_settings_arguments(faults, FaultSettings(), FAULT_HELP)
     options = ProviderOptions(parser)
     for name in PROVIDERS:
         module = provider_module(name)
@@ -131,10 +123,31 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(emulator_options=options)
 
 
+def add_settings_arguments(group: Any, defaults: Any, helps: dict[str, str]) -> None:
+    """One option per settings field named in `helps` (`page_size` -> `--page-size`), typed
+    and defaulted from the dataclass `defaults` (a `Literal` field gives choices)."""
+    hints = get_type_hints(type(defaults))
+    for name, text in helps.items():
+        default = getattr(defaults, name)
+        choices = get_args(hints[name]) if get_origin(hints[name]) is Literal else None
+        group.add_argument(
+            "--" + name.replace("_", "-"),
+            type=None if choices else type(default),
+            choices=choices,
+            default=default,
+            metavar=None if choices else name.rsplit("_", 1)[-1].upper(),
+            help=f"{text} (default {default})",
+        )
+
+
+def settings_arguments(args: argparse.Namespace, helps: dict[str, str]) -> dict[str, Any]:
+    """The values of the options `add_settings_arguments(..., helps)` added."""
+    return {name: getattr(args, name) for name in helps}
+
+
 def fault_arguments(args: argparse.Namespace) -> dict[str, Any]:
     """The fault knobs and the seed given on the command line, as settings keywords."""
-    names = [field.name for field in dataclasses.fields(FaultSettings)]
-    return {"seed": args.seed, **{name: getattr(args, name) for name in names}}
+    return {"seed": args.seed, **settings_arguments(args, FAULT_HELP)}
 
 
 def _chosen(args: argparse.Namespace) -> ModuleType:
