@@ -134,8 +134,9 @@ async def test_a_due_date_that_overflows_with_installments_is_refused(
             "amount", 10**400, f"Must be less than or equal to {MAX_CENTAVOS}.", id="10**400"
         ),
         ("amount", MAX_CENTAVOS + 1, f"Must be less than or equal to {MAX_CENTAVOS}."),
-        pytest.param("fees", 10**400, f"Must be at most {MAX_CENTAVOS} in size.", id="fees"),
-        ("fine", -(10**30), f"Must be at most {MAX_CENTAVOS} in size."),
+        pytest.param("fees", 10**400, f"Must be less than or equal to {MAX_CENTAVOS}.", id="fees"),
+        ("fine", -(10**30), "Must be greater than or equal to 0."),
+        ("discount_before_payment", -1, "Must be greater than or equal to 0."),
         ("original_due_date", MAX_TIMESTAMP + 1, f"Must be less than or equal to {MAX_TIMESTAMP}."),
         (
             "customer_name",

@@ -60,6 +60,7 @@ class Payment:
 
     @property
     def balance(self) -> int:
+        """What is still owed on the installment, in centavos."""
         return self.amount - self.paid_amount - self.discount
 
 

@@ -69,7 +69,9 @@ def _number(value: Any) -> str | None:
         return "Not a valid number."
     if isinstance(value, float) and not math.isfinite(value):
         return "Not a valid number."
-    return None if abs(value) <= MAX_CENTAVOS else f"Must be at most {MAX_CENTAVOS} in size."
+    if value < 0:
+        return "Must be greater than or equal to 0."
+    return None if value <= MAX_CENTAVOS else f"Must be less than or equal to {MAX_CENTAVOS}."
 
 
 def _boolean(value: Any) -> str | None:
