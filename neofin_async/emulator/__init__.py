@@ -17,24 +17,26 @@ Served over HTTP with uvicorn (`pip install 'neofin-async[emulator]'`)::
 Every documented route answers with the documented status codes and compact JSON bodies.
 Upserts are queued and processed `processing_delay` seconds later (404 until then); billings
 go processing -> pending -> overdue / paid / cancelled, with events and signed webhooks.
-Faults (5xx, 429, latency, hangs, dropped connections) are drawn from a seeded generator.
+Faults (5xx, 429, latency, hangs, dropped connections, answers lost after processing) are
+drawn from a seeded generator.
 Settings are the fields of `EmulatorConfig`; see `FaultRule` for per-route faults.
 """
 
-from ._app import Emulator, RequestRecord, create_app
-from ._clock import Clock, ManualClock
-from ._config import (
-    DEFAULT_API_KEY,
-    DEFAULT_PORT,
-    DEFAULT_SECRET_KEY,
+from .._emulation import (
     IN_PROCESS_BASE_URL,
-    EmulatorConfig,
+    Clock,
+    ConnectionDropped,
+    EmulatorServer,
+    EmulatorTransport,
+    ErrorRecord,
     FaultRule,
+    ManualClock,
+    RequestRecord,
 )
-from ._faults import ConnectionDropped
-from ._server import EmulatorServer, main, serve
+from ._app import Emulator, create_app
+from ._config import DEFAULT_API_KEY, DEFAULT_PORT, DEFAULT_SECRET_KEY, EmulatorConfig
+from ._server import main, serve
 from ._state import BillingRecord, CustomerRecord, Payment
-from ._transport import EmulatorTransport
 from ._webhooks import DeliveryAttempt, WebhookDelivery, WebhookRegistration
 
 __all__ = [
@@ -51,6 +53,7 @@ __all__ = [
     "EmulatorConfig",
     "EmulatorServer",
     "EmulatorTransport",
+    "ErrorRecord",
     "FaultRule",
     "ManualClock",
     "Payment",

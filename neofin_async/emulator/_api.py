@@ -11,19 +11,22 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from .._brazil import sao_paulo
+from .._emulation import Answer, Request, dumps
 from . import _render as render
+from ._answers import (
+    BILLING_NOT_FOUND,
+    CUSTOMER_NOT_FOUND,
+    INVALID_BODY,
+    field_errors,
+    message,
+)
 from ._config import EmulatorConfig
-from ._http import dumps, message
-from ._lists import Answer, ListHandlers, field_errors, moment
-from ._router import Request
+from ._lists import ListHandlers, moment
 from ._state import API, BillingRecord, Refused, State
 from ._validation import MISSING, billing_errors, compact_document, customer_errors
 from ._webhooks import TOPICS, Dispatcher
 
 MAX_BATCH = 50
-BILLING_NOT_FOUND: Answer = (404, message("Billing not found."))
-CUSTOMER_NOT_FOUND: Answer = (404, message("Customer not found."))
-INVALID_BODY: Answer = (400, message("Invalid request body"))
 QUEUED = {"billing": "Billings successfully queued.", "customer": "Customers successfully queued."}
 
 ROUTES = (

@@ -10,20 +10,14 @@ from typing import Any, TypeVar
 
 from .._brazil import sao_paulo
 from .._compat import fromisoformat
+from .._emulation import Answer, Request, dumps
 from . import _render as render
+from ._answers import BILLING_NOT_FOUND, field_errors
 from ._config import EmulatorConfig
-from ._http import dumps, message
-from ._router import Request
 from ._state import STATUSES, BillingRecord, Payment, State
 from ._validation import compact_document
 
 T = TypeVar("T")
-Answer = tuple[int, bytes]
-
-
-def field_errors(errors: dict[str, str]) -> Answer:
-    """400 with the API's `{"message": "", "errors": {"field": ["..."]}}`."""
-    return 400, message("", {field: [text] for field, text in errors.items()})
 
 
 def moment(text: str) -> float:
@@ -129,7 +123,7 @@ class ListHandlers:
     def list_billing_events(self, req: Request) -> Answer:
         billing = self.state.billings.get(req.param)
         if billing is None:
-            return 404, message("Billing not found.")
+            return BILLING_NOT_FOUND
         return self.page(req, "events", billing.events, _same)
 
     def list_paid_installments(self, req: Request) -> Answer:
