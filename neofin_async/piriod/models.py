@@ -17,7 +17,10 @@ from pydantic import (
     BeforeValidator,
     Field,
     StringConstraints,
+    ValidationError,
     ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     field_validator,
     model_validator,
 )
@@ -275,12 +278,45 @@ def _list(value: Any) -> Any:
     return value if isinstance(value, list) else []
 
 
+def _objects(value: Any) -> Any:
+    """A list of objects; bare ids (`"con_..."`) become `{"id": ...}`, the rest is dropped."""
+    return [
+        {"id": v} if isinstance(v, str) else v
+        for v in _list(value)
+        if isinstance(v, (str, Mapping))
+    ]
+
+
 def _dict(value: Any) -> Any:
     return value if isinstance(value, Mapping) else {}
 
 
+def _dict_or_none(value: Any) -> Any:
+    return value if isinstance(value, Mapping) else None
+
+
 def _mapping(value: Any) -> Any:
     return value if isinstance(value, (Mapping, str)) else None
+
+
+def _or_none(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    try:
+        return handler(value)
+    except ValidationError:
+        return None
+
+
+def _texts(value: Any) -> Any:
+    return [str(v) for v in _list(value) if isinstance(v, (str, int, float))]
+
+
+# Output field types: a value of an unexpected type is read as None, never an error.
+Str = Annotated[Text, WrapValidator(_or_none)]
+Flag = Annotated[bool | None, WrapValidator(_or_none)]
+Num = Annotated[_Number, WrapValidator(_or_none)]
+When = Annotated[Timestamp, WrapValidator(_or_none)]
+Key = Annotated[str | int | None, WrapValidator(_or_none)]
+Texts = Annotated[list[str], BeforeValidator(_texts)]
 
 
 class CountryInfo(OutputModel):
@@ -288,14 +324,14 @@ class CountryInfo(OutputModel):
     (seed document) or `{id, name, code, has_regulation, currencies}` (API reference, where
     `code` is the dialling prefix). A bare code becomes `CountryInfo(id=...)`."""
 
-    id: str | None = None
-    name: str | None = None
-    name_en: str | None = None
-    phone_code: Text = None
-    code: Text = None
-    has_regulation: bool | None = None
-    tax_percent: _Number = None
-    currencies: list[str] = Field(default_factory=list)
+    id: Str = None
+    name: Str = None
+    name_en: Str = None
+    phone_code: Str = None
+    code: Str = None
+    has_regulation: Flag = None
+    tax_percent: Num = None
+    currencies: Texts = Field(default_factory=list)
 
     @property
     def dialling_code(self) -> str | None:
@@ -306,59 +342,59 @@ class StateInfo(OutputModel):
     """`state` as answered: `{id: "USAZ", code: "AZ", name}` (seed document) or
     `{id: 123, name, country}` (API reference). A bare code or id becomes `StateInfo(id=...)`."""
 
-    id: str | int | None = None
-    code: str | None = None
-    name: str | None = None
-    country: str | None = None
+    id: Key = None
+    code: Str = None
+    name: Str = None
+    country: Str = None
 
 
 class Contact(OutputModel):
-    id: str | None = None
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    customer: str | None = None
-    orgunit: str | None = None
-    invoicing: bool | None = None
-    collections: bool | None = None
-    created: Timestamp = None
-    updated: Timestamp = None
+    id: Str = None
+    name: Str = None
+    email: Str = None
+    phone: Str = None
+    customer: Str = None
+    orgunit: Str = None
+    invoicing: Flag = None
+    collections: Flag = None
+    created: When = None
+    updated: When = None
 
 
 class Aggregations(OutputModel):
-    sales: _Number = None
-    sales_current_period: _Number = None
-    balance: _Number = None
+    sales: Num = None
+    sales_current_period: Num = None
+    balance: Num = None
 
 
 class Customer(OutputModel):
     """A customer as Piriod answers it (create, retrieve, update, list)."""
 
-    id: str | None = None
-    name: str | None = None
-    reference: Text = None
-    tax_id: Text = None
-    email: str | None = None
+    id: Str = None
+    name: Str = None
+    reference: Str = None
+    tax_id: Str = None
+    email: Str = None
     country: Annotated[CountryInfo | None, BeforeValidator(_object("id"))] = None
     state: Annotated[StateInfo | None, BeforeValidator(_object("id"))] = None
-    currency: str | None = None
-    address: str | None = None
-    zip_code: Text = None
-    phone: Text = None
-    website: str | None = None
-    manager: str | None = None
+    currency: Str = None
+    address: Str = None
+    zip_code: Str = None
+    phone: Str = None
+    website: Str = None
+    manager: Str = None
     tax_settings: Annotated[dict[str, Any] | str | None, BeforeValidator(_mapping)] = None
     metadata: Annotated[dict[str, Any], BeforeValidator(_dict)] = Field(default_factory=dict)
-    send_invoices: bool | None = None
-    send_collections: bool | None = None
-    send_vouchers: bool | None = None
-    status: str | None = None
-    contacts: Annotated[list[Contact], BeforeValidator(_list)] = Field(default_factory=list)
+    send_invoices: Flag = None
+    send_collections: Flag = None
+    send_vouchers: Flag = None
+    status: Str = None
+    contacts: Annotated[list[Contact], BeforeValidator(_objects)] = Field(default_factory=list)
     sources: Annotated[list[Any], BeforeValidator(_list)] = Field(default_factory=list)
-    aggregations: Annotated[Aggregations | None, BeforeValidator(_mapping)] = None
-    test_mode: bool | None = None
-    created: Timestamp = None
-    updated: Timestamp = None
+    aggregations: Annotated[Aggregations | None, BeforeValidator(_dict_or_none)] = None
+    test_mode: Flag = None
+    created: When = None
+    updated: When = None
 
     @property
     def country_id(self) -> str | None:
