@@ -330,3 +330,18 @@ async def test_served_over_a_socket_the_sdk_upserts_by_reference() -> None:
     assert found.metadata[REFERENCE_METADATA_KEY] == "S7"
     assert set(emulator.references().values()) == {1} and len(emulator.references()) == 30
     assert emulator.banner(server.base_url).splitlines()[1] == f"  api token: {DEFAULT_API_TOKEN}"
+
+
+async def test_metadata_lookups_follow_updates_and_deletes(http: httpx.AsyncClient) -> None:
+    async def ids(value: str) -> list[str]:
+        page = (await http.get("/customers/", params={"metadata__erp": value})).json()
+        return [c["id"] for c in page["results"]]
+
+    created = (await http.post("/customers/", json={**CHILEAN, "metadata": {"erp": "E1"}})).json()
+    assert await ids("E1") == [created["id"]]
+    await http.patch(f"/customers/{created['id']}/", json={"metadata": {"erp": "E2"}})
+    assert await ids("E1") == [] and await ids("E2") == [created["id"]]
+    await http.patch(f"/customers/{created['id']}/", json={"name": "Renamed"})
+    assert await ids("E2") == [created["id"]]
+    await http.delete(f"/customers/{created['id']}/")
+    assert await ids("E2") == []

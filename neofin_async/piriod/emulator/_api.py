@@ -62,7 +62,7 @@ class Api:
         filters = {k: v for k, v in query.items() if k not in _PAGING}
         found = [
             r
-            for r in self._space(request).customers.values()
+            for r in self._space(request).candidates(filters)
             if matches(r, filters, config.reference_filter)
         ]
         pages = max(1, math.ceil(len(found) / size))
@@ -106,7 +106,8 @@ class Api:
         body, refusal = _json_object(request)
         if refusal is not None:
             return refusal
-        errors = self._state.update(record, body, partial=partial, now=request.now)
+        space = self._space(request)
+        errors = self._state.update(space, record, body, partial=partial, now=request.now)
         return (400, dumps(errors)) if errors else (200, self._render(record))
 
     def _space(self, request: Request) -> Space:

@@ -53,10 +53,41 @@ class CustomerRecord:
 
 
 class Space:
-    """One workspace's customers in one mode (live or test)."""
+    """One workspace's customers in one mode (live or test), indexed by metadata value so
+    that a `metadata__<key>=` lookup does not scan them all."""
 
     def __init__(self) -> None:
         self.customers: dict[str, CustomerRecord] = {}
+        self._by_metadata: dict[tuple[str, str], set[str]] = {}
+
+    def add(self, record: CustomerRecord) -> None:
+        self.customers[record.id] = record
+        self._index(record, add=True)
+
+    def remove(self, record: CustomerRecord) -> None:
+        self._index(record, add=False)
+        del self.customers[record.id]
+
+    def replace_fields(self, record: CustomerRecord, fields: dict[str, Any]) -> None:
+        self._index(record, add=False)
+        record.fields = fields
+        self._index(record, add=True)
+
+    def candidates(self, filters: Mapping[str, str]) -> Iterable[CustomerRecord]:
+        """The customers that may match: those of one `metadata__` filter, else all."""
+        for name, wanted in filters.items():
+            if name.startswith("metadata__"):
+                ids = self._by_metadata.get((name.removeprefix("metadata__"), wanted), set())
+                return [self.customers[i] for i in ids]
+        return self.customers.values()
+
+    def _index(self, record: CustomerRecord, *, add: bool) -> None:
+        for key, value in (record.fields.get("metadata") or {}).items():
+            ids = self._by_metadata.setdefault((key, _as_text(value)), set())
+            if add:
+                ids.add(record.id)
+            else:
+                ids.discard(record.id)
 
 
 class State:
@@ -85,17 +116,24 @@ class State:
             return None, errors
         self._number += 1
         record = CustomerRecord(self.new_id("cus_"), self._number, data, test_mode, now, now)
-        space.customers[record.id] = record
+        space.add(record)
         return record, {}
 
     def update(
-        self, record: CustomerRecord, body: Mapping[str, Any], *, partial: bool, now: float
+        self,
+        space: Space,
+        record: CustomerRecord,
+        body: Mapping[str, Any],
+        *,
+        partial: bool,
+        now: float,
     ) -> Errors:
         data, errors = clean(
             body, record.fields, partial=partial, account_country=self.account_country
         )
         if not errors:
-            record.fields, record.updated = data, now
+            space.replace_fields(record, data)
+            record.updated = now
         return errors
 
     def delete(self, space: Space, record: CustomerRecord) -> str | None:
@@ -105,7 +143,7 @@ class State:
         if record.keeps_history():
             record.status = "archived"
         else:
-            del space.customers[record.id]
+            space.remove(record)
         return None
 
 
