@@ -34,7 +34,7 @@ MAX_BATCH_SIZE = 50
 DEFAULT_CONCURRENCY = 8
 DEFAULT_MAX_CONNECTION_FAILURES = 3
 """Chunks in a row that fail without reaching the API before a bulk run stops."""
-DEFAULT_DRAIN_LIMIT = 10_000_000
+DEFAULT_DRAIN_LIMIT = 1_000_000
 """Input items a stopped bulk run still reads, to count them `not_sent`."""
 CONFIRM_TIMEOUT = 60.0
 """Seconds `confirm()` polls before reporting what is still missing."""

@@ -79,7 +79,8 @@ def cap(errors: dict[str, list[str]]) -> dict[str, list[str]]:
     for field, messages in islice(errors.items(), MAX_FIELDS_KEPT):
         text = " ".join(messages)
         if len(text) + len(field) > budget:
-            kept[field[:200]] = [text[: max(budget - len(field[:200]), 0)] + "..."]
+            name, room = field[:200], max(budget - 200, 0)
+            kept[name] = [text[:room] + ("..." if len(text) > room else "")]
             break
         kept[field] = messages
         budget -= len(field) + len(text) + 4

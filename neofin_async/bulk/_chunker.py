@@ -199,4 +199,5 @@ class Chunker(Generic[T]):
         return ranges, unread
 
     async def aclose(self) -> None:
+        """Close the input's iterator."""
         await self._items.aclose()  # type: ignore[attr-defined]

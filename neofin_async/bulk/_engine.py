@@ -143,6 +143,7 @@ class BulkStream(AsyncIterator[ChunkResult]):
         self._run.stop(cause, grace=grace)
 
     async def aclose(self) -> None:
+        """Stop the run (nothing more is sent) and release what it holds."""
         try:
             await self._results.aclose()
         finally:

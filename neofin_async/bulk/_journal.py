@@ -71,7 +71,9 @@ class JournalStore(Protocol):
         """Store one chunk's outcomes, in one transaction."""
         ...
 
-    async def aclose(self) -> None: ...
+    async def aclose(self) -> None:
+        """Release the store's connections."""
+        ...
 
 
 _SCHEMA = """
@@ -148,6 +150,7 @@ class Journal:
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     async def accepted(self, scope: JournalScope, keys: Collection[str]) -> dict[str, JournalEntry]:
+        """For each of `keys` accepted before (and not failed since): what was accepted."""
         found: dict[str, JournalEntry] = {}
         for batch in _batches(keys, _LOOKUP_BATCH):
             marks = ",".join("?" * len(batch))
@@ -161,6 +164,7 @@ class Journal:
         return found
 
     async def record(self, scope: JournalScope, records: Sequence[JournalRecord]) -> None:
+        """Store one chunk's outcomes, in one transaction."""
         if not records:
             return
         now = time.time()
@@ -176,9 +180,11 @@ class Journal:
         return dict(self._db.execute(query, values).fetchall())
 
     async def aclose(self) -> None:
+        """Close the file."""
         self.close()
 
     def close(self) -> None:
+        """Close the file."""
         self._db.close()
 
     def __enter__(self) -> Journal:

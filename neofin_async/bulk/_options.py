@@ -63,6 +63,7 @@ class BulkOptions:
                 raise ValueError(f"{name} must be positive, got {value}")
 
     def replace(self, **changes: object) -> BulkOptions:
+        """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
 

@@ -35,6 +35,7 @@ class ItemError:
         return self.integration_identifier
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-able fields (`duplicate_of` only when set)."""
         data = dataclasses.asdict(self)
         if self.duplicate_of is None:
             del data["duplicate_of"]
@@ -53,6 +54,7 @@ class NotSentRange:
         return self.stop - self.start
 
     def errors(self) -> Iterator[ItemError]:
+        """One `ItemError` per item of the range."""
         for index in range(self.start, self.stop):
             yield ItemError(index, None, "not_sent", self.reason)
 
@@ -113,9 +115,11 @@ class Counts:
 
     @property
     def total(self) -> int:
+        """Every item counted, whatever its state."""
         return self.accepted + self.rejected + self.invalid + self.failed + self.not_sent
 
     def add(self, other: Counts) -> None:
+        """Add `other`'s counts to these."""
         self.accepted += other.accepted
         self.rejected += other.rejected
         self.invalid += other.invalid
@@ -123,6 +127,7 @@ class Counts:
         self.not_sent += other.not_sent
 
     def as_dict(self) -> dict[str, int]:
+        """`{state: count, ..., "total": n}`."""
         return {state: getattr(self, state) for state in STATES} | {"total": self.total}
 
 
@@ -153,6 +158,7 @@ class ChunkResult:
 
     @property
     def counts(self) -> Counts:
+        """The chunk's items per state."""
         counts = Counts(accepted=len(self.accepted))
         for error in self.errors:
             setattr(counts, error.status, getattr(counts, error.status) + 1)
@@ -172,6 +178,7 @@ class Progress:
 
     @property
     def done(self) -> int:
+        """Items with a final state so far."""
         return self.counts.total
 
 
@@ -217,26 +224,32 @@ class BulkResult:
 
     @property
     def total(self) -> int:
+        """Every item read from the input."""
         return self.counts.total
 
     @property
     def accepted(self) -> int:
+        """Items the API accepted (202 and not named by its `errors`), unchanged ones included."""
         return self.counts.accepted
 
     @property
     def rejected(self) -> int:
+        """Items the API refused, naming them."""
         return self.counts.rejected
 
     @property
     def invalid(self) -> int:
+        """Items refused by client-side validation; never sent."""
         return self.counts.invalid
 
     @property
     def failed(self) -> int:
+        """Items whose request failed after the retries, or whose outcome is unknown."""
         return self.counts.failed
 
     @property
     def not_sent(self) -> int:
+        """Items never sent because the run stopped first."""
         return self.counts.not_sent
 
     @property
@@ -250,6 +263,7 @@ class BulkResult:
         return self.accepted == self.total
 
     def add(self, chunk: ChunkResult) -> None:
+        """Fold one chunk's result into the total."""
         self.counts.add(chunk.counts)
         self.errors.explicit.extend(chunk.errors)
         self.errors.ranges.extend(chunk.not_sent)
