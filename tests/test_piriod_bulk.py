@@ -325,3 +325,25 @@ async def test_the_emulator_with_timeouts_ends_with_one_customer_per_reference()
     assert result.accepted == len(records)
     assert set(emulator.references().values()) == {1} and len(emulator.references()) == 40
     assert Counter(r.fault for r in emulator.requests)["hang"] > 0
+
+
+async def test_lookup_by_reference_needs_a_server_that_filters_on_it() -> None:
+    records = [item(i) for i in range(5)]
+    filtering = Emulator(reference_filter=True)
+    async with filtering.client(lookup_by="reference") as client:
+        assert (await client.customers.bulk_upsert(records)).ok
+        assert (await client.customers.bulk_upsert(records)).ok
+    assert len(filtering.customers()) == 5
+    ignoring = Emulator()  # ?reference= is ignored: every lookup answers every customer
+    async with ignoring.client(lookup_by="reference") as client:
+        result = await client.customers.bulk_upsert(records, concurrency=1, chunk_size=1)
+    assert result.accepted == 1 and result.failed == 4  # the first found an empty workspace
+    assert all("ignored the filter" in e.message for e in result.errors)
+    assert len(ignoring.customers()) == 1
+
+
+async def test_test_mode_upserts_go_to_the_test_data() -> None:
+    emulator = Emulator()
+    async with emulator.client(test_mode=True) as client:
+        assert (await client.customers.bulk_upsert([item(1), item(2)])).ok
+    assert emulator.customers() == [] and len(emulator.customers(test_mode=True)) == 2

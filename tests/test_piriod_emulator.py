@@ -311,6 +311,8 @@ async def test_faults_answer_detail_bodies() -> None:
 def test_settings_are_checked() -> None:
     with pytest.raises(ValueError, match="page_size"):
         Emulator(page_size=0)
+    with pytest.raises(ValueError, match="account_country must be one of"):
+        Emulator(account_country="ZZ")
     with pytest.raises(ValueError, match="object_shape"):
         Emulator(object_shape="other")  # type: ignore[arg-type]
     assert DEFAULT_API_TOKEN not in repr(Emulator())
@@ -345,3 +347,43 @@ async def test_metadata_lookups_follow_updates_and_deletes(http: httpx.AsyncClie
     assert await ids("E2") == [created["id"]]
     await http.delete(f"/customers/{created['id']}/")
     assert await ids("E2") == []
+
+
+def test_the_emulator_command_line_builds_the_piriod_emulator() -> None:
+    from neofin_async._emulation._cli import build, emulator_parser
+
+    args = emulator_parser().parse_args(
+        [
+            "--provider",
+            "piriod",
+            "--lost-rate",
+            "0.2",
+            "--seed",
+            "7",
+            "--workspace",
+            "acc_a",
+            "--workspace",
+            "acc_b",
+            "--account-country",
+            "mx",
+            "--object-shape",
+            "seed",
+            "--page-size",
+            "5",
+            "--reference-filter",
+            "--public-url",
+            "https://api.piriod.com",
+            "--next-http",
+        ]
+    )
+    emulator = build(args)
+    assert isinstance(emulator, Emulator)
+    config = emulator.config
+    assert (config.lost_rate, config.seed, config.workspaces) == (0.2, 7, ("acc_a", "acc_b"))
+    assert (config.account_country, config.object_shape, config.page_size) == ("MX", "seed", 5)
+    assert config.reference_filter and config.next_http
+    assert config.public_url == "https://api.piriod.com"
+    defaults = build(emulator_parser().parse_args(["--provider", "piriod"])).config
+    assert defaults.workspaces == (DEFAULT_WORKSPACE,) and not defaults.reference_filter
+    with pytest.raises(ValueError, match="not an option of the piriod emulator"):
+        build(emulator_parser().parse_args(["--provider", "piriod", "--public-key", "x"]))

@@ -58,12 +58,12 @@ def test_a_valid_chilean_customer_is_sent_as_given() -> None:
 @pytest.mark.parametrize(
     ("country", "tax_id", "message"),
     [
-        ("CL", "76.086.428-4", "is not a valid RUT (check digit does not match) for country CL"),
-        ("CL", "1", "is not a valid RUT (wrong length) for country CL"),
-        ("MX", "GODE561331GR8", "is not a valid RFC (a part of it is impossible) for country MX"),
-        ("BR", "529.982.247-24", "is not a valid CPF (check digits do not match) for country BR"),
+        ("CL", "76.086.428-4", "'76.086.428-4' is not a Chilean RUT (the number's checksum"),
+        ("CL", "1", "'1' is not a Chilean RUT (the number has an invalid length)"),
+        ("MX", "GODE561331GR8", "is not a Mexican RFC (one of the parts of the number"),
+        ("BR", "529.982.247-24", "is not a valid CPF (check digits do not match)"),
         ("BR", "51.491.769/0001-91", "is not a valid CNPJ"),
-        ("CO", "213.123.432-2", "is not a valid NIT (check digit does not match)"),
+        ("CO", "213.123.432-2", "is not a Colombian NIT (the number's checksum"),
     ],
 )
 def test_tax_ids_are_checked_by_the_items_country(country: str, tax_id: str, message: str) -> None:

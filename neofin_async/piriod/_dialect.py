@@ -7,14 +7,6 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from .._errormap import cap
-from .._exceptions import (
-    APIError,
-    AuthenticationError,
-    BadRequestError,
-    NotFoundError,
-    RateLimitError,
-    UnprocessableEntityError,
-)
 from .._pipeline import Dialect
 from ._constants import ENV_API_TOKEN, ENV_WORKSPACE, REQUEST_ID_HEADER
 
@@ -52,14 +44,6 @@ class PiriodDialect(Dialect):
 
     name: ClassVar[str] = "piriod"
     request_id_header: ClassVar[str] = REQUEST_ID_HEADER
-    error_classes: ClassVar[Mapping[int, type[APIError]]] = {
-        400: BadRequestError,
-        401: AuthenticationError,
-        403: AuthenticationError,
-        404: NotFoundError,
-        422: UnprocessableEntityError,
-        429: RateLimitError,
-    }
 
     def read_error(self, status: int, body: Any) -> tuple[str, dict[str, list[str]]]:
         if isinstance(body, str):

@@ -215,10 +215,7 @@ class _CustomerFields(InputModel):
     def _tax_id_of_country(cls, value: str | None, info: ValidationInfo) -> str | None:
         country = info.data.get("country")
         if value and country:
-            try:
-                return check_tax_id(country, value)
-            except ValueError as exc:
-                raise ValueError(f"{exc} for country {country}") from None
+            return check_tax_id(country, value)
         return value
 
     @field_validator("tax_settings")

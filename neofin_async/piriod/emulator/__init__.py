@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..._emulation import add_settings_arguments, fault_arguments, settings_arguments
 from ._app import Emulator
 from ._config import DEFAULT_API_TOKEN, DEFAULT_PORT, DEFAULT_WORKSPACE, PiriodEmulatorConfig
 from ._state import CustomerRecord, Document
@@ -44,6 +45,14 @@ __all__ = [
 ]
 
 
+OPTIONS = {
+    "account_country": "the organization's country (its regulated customers need a tax_id)",
+    "object_shape": "how country and state are rendered: the API reference's or the seed's",
+    "page_size": "customers per list page when page_size is not given",
+}
+"""The `PiriodEmulatorConfig` fields the command line sets through the kit, with their help."""
+
+
 def add_arguments(group: Any) -> None:
     """`neofin-async emulator --provider piriod`'s own options."""
     group.add_argument("--api-token", default=DEFAULT_API_TOKEN, help="the accepted token")
@@ -53,14 +62,12 @@ def add_arguments(group: Any) -> None:
         dest="workspaces",
         help=f"an accepted x-simple-workspace (repeatable; default {DEFAULT_WORKSPACE})",
     )
-    group.add_argument("--account-country", default="CL", help="the organization's country")
+    add_settings_arguments(group, PiriodEmulatorConfig(), OPTIONS)
     group.add_argument(
         "--reference-filter",
         action="store_true",
         help="make ?reference= filter (undocumented; ignored by default)",
     )
-    group.add_argument("--object-shape", choices=("reference", "seed"), default="reference")
-    group.add_argument("--page-size", type=int, default=PiriodEmulatorConfig.page_size)
     group.add_argument("--public-url", help="the origin written into next/previous links")
     group.add_argument(
         "--next-http", action="store_true", help="write next/previous links with http://"
@@ -69,16 +76,12 @@ def add_arguments(group: Any) -> None:
 
 def from_args(args: argparse.Namespace) -> Emulator:
     """The emulator the command line asks for."""
-    from ..._emulation import fault_arguments  # type: ignore[attr-defined]
-
     return Emulator(
         **fault_arguments(args),
+        **settings_arguments(args, OPTIONS),
         api_token=args.api_token,
         workspaces=tuple(args.workspaces or (DEFAULT_WORKSPACE,)),
-        account_country=args.account_country.upper(),
         reference_filter=args.reference_filter,
-        object_shape=args.object_shape,
-        page_size=args.page_size,
         public_url=args.public_url,
         next_http=args.next_http,
     )

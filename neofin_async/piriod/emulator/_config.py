@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..._emulation import EmulatorSettings
 from .._constants import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from .._geo import COUNTRIES
 from ._state import Shape
 
 DEFAULT_API_TOKEN = "emulator-piriod-token"
@@ -50,3 +51,7 @@ class PiriodEmulatorConfig(EmulatorSettings):
             raise ValueError("page_size must be between 1 and max_page_size")
         if self.object_shape not in ("reference", "seed"):
             raise ValueError("object_shape must be 'reference' or 'seed'")
+        country = self.account_country.strip().upper()
+        if country not in COUNTRIES:
+            raise ValueError(f"account_country must be one of {', '.join(sorted(COUNTRIES))}")
+        object.__setattr__(self, "account_country", country)
