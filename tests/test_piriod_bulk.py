@@ -166,6 +166,22 @@ async def test_a_post_failing_every_time_fails_the_item_after_the_retries() -> N
     async with client_for(server, max_retries=1) as client:
         result = await client.customers.bulk_upsert([item(1)])
     assert result.failed == 1 and "503" in result.errors[0].message and not server.customers
+    assert "the customer may exist; a new run finds it" in result.errors[0].message
+    server = FakePiriod(lambda r: "400" if r.method == "POST" else "ok")
+    async with client_for(server) as client:
+        result = await client.customers.bulk_upsert([item(1)])
+    assert result.rejected == 1 and "may exist" not in result.errors[0].message
+
+
+async def test_a_2xx_without_a_customer_body_is_still_accepted() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json={"count": 0, "next": None, "results": []})
+        return httpx.Response(201, json=["created"])
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    async with PiriodClient("token", "acc_test", http_client=http) as client:
+        assert (await client.customers.bulk_upsert([item(1)])).ok
 
 
 async def test_duplicate_keys_in_one_run_never_make_two_customers() -> None:

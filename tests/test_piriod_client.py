@@ -307,3 +307,13 @@ async def test_secrets_never_in_logs_reprs_or_exceptions(
     assert all(TOKEN not in text for text in shown)
     assert caught.value.__cause__ is None and caught.value.__context__ is None
     await client.aclose()
+
+
+async def test_answers_without_a_customer_object(
+    api: respx.MockRouter, client: PiriodClient
+) -> None:
+    api.get("/customers/cus_1/").respond(200, json=["?"])
+    with pytest.raises(nf.APIError, match="without a customer object"):
+        await client.customers.retrieve("cus_1")
+    api.post("/customers/").respond(201, text="")
+    assert (await client.customers.create({"name": "X"})).id is None  # created all the same

@@ -9,7 +9,13 @@ from typing import Any
 
 import anyio
 
-from .._exceptions import AuthenticationError, BadRequestError, InvalidItemError, NotFoundError
+from .._exceptions import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    InvalidItemError,
+    NotFoundError,
+)
 from .._pipeline import RequestPipeline
 from .._retry import RetryEvent
 from ..bulk import Answer, BulkUpserts, ExtraFields
@@ -17,7 +23,7 @@ from ..models import validate_item
 from ..resources._base import segment
 from ._constants import MAX_CHUNK_SIZE, PAGE_SIZE, REFERENCE_METADATA_KEY
 from ._pager import PiriodPager
-from ._upsert import PATH, LookupBy, Tally, Upserter
+from ._upsert import PATH, LookupBy, Tally, Upserter, customer_of
 from .models import Customer, CustomerInput, CustomerUpdate
 
 FilterValue = str | int | float | bool | date | datetime | None
@@ -57,11 +63,17 @@ class Customers(BulkUpserts[CustomerInput]):
         customer. Use `bulk_upsert` (keyed by `reference`) for retries that are safe."""
         model = validate_item(CustomerInput, item, 0)
         reply = await self._pipeline.request("POST", PATH, content=model.to_json(), retryable=False)
-        return Customer.model_validate(reply.data)
+        return customer_of(reply.data)
 
     async def retrieve(self, id: str) -> Customer:
         """`GET /customers/{id}/`."""
         reply = await self._pipeline.request("GET", self._path(id))
+        if not isinstance(reply.data, dict):
+            raise APIError(
+                f"GET {self._path(id)} answered {reply.status_code} without a customer object",
+                status_code=reply.status_code,
+                request_id=reply.request_id,
+            )
         return Customer.model_validate(reply.data)
 
     async def update(self, id: str, changes: CustomerUpdate | Mapping[str, Any]) -> Customer:
@@ -69,7 +81,7 @@ class Customers(BulkUpserts[CustomerInput]):
         `metadata`, when given, replaces the customer's whole metadata."""
         model = validate_item(CustomerUpdate, changes, 0)
         reply = await self._pipeline.request("PATCH", self._path(id), content=model.to_json())
-        return Customer.model_validate(reply.data)
+        return customer_of(reply.data)
 
     async def delete(self, id: str) -> None:
         """`DELETE /customers/{id}/` (204): Piriod archives (`status="archived"`) a customer

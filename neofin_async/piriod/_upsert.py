@@ -36,6 +36,10 @@ from ._constants import REFERENCE_METADATA_KEY
 from .models import Customer, CustomerInput
 
 LookupBy = Literal["metadata", "reference"]
+UNKNOWN_OUTCOME = (
+    "the last create's answer was lost: the customer may exist; a new run finds it by "
+    "reference and updates it"
+)
 OnRetry = Callable[[RetryEvent], None]
 PATH = "/customers/"
 
@@ -124,38 +128,54 @@ class Upserter:
         return customer.reference == reference
 
     async def upsert(self, item: CustomerInput, tally: Tally, on_retry: OnRetry) -> Customer:
-        """Update the customer holding `item.reference`, or create it."""
+        """Update the customer holding `item.reference`, or create it. An error raised while
+        a `POST`'s outcome is unknown says so."""
+        assert item.reference is not None
+        async with self.locks.hold(item.reference):
+            unknown = [False]
+            try:
+                return await self._upsert(item, tally, on_retry, unknown)
+            except APIError as exc:
+                if unknown[0]:
+                    exc.message += f" ({UNKNOWN_OUTCOME})"
+                raise
+
+    async def _upsert(
+        self, item: CustomerInput, tally: Tally, on_retry: OnRetry, unknown: list[bool]
+    ) -> Customer:
         assert item.reference is not None
         policy = self._pipeline.retry
-        async with self.locks.hold(item.reference):
-            existing = await self.find(item.reference, tally, on_retry)
-            attempt = 0
-            vanished = False
-            while True:
-                if existing is not None:
-                    try:
-                        return await self._update(existing, item, tally, on_retry)
-                    except NotFoundError:
-                        if vanished:  # deleted twice under our feet: give up
-                            raise
-                        vanished, existing = True, None  # deleted meanwhile: create it again
-                        continue
+        existing = await self.find(item.reference, tally, on_retry)
+        attempt = 0
+        vanished = False
+        while True:
+            if existing is not None:
                 try:
-                    tally.requests += 1
-                    reply = await self._pipeline.request(
-                        "POST", PATH, content=item.to_json(), retryable=False
-                    )
-                    return Customer.model_validate(reply.data)
-                except APIError as exc:
-                    if not policy.is_retryable(exc) or attempt >= policy.max_retries:
+                    return await self._update(existing, item, tally, on_retry)
+                except NotFoundError:
+                    if vanished:  # deleted twice under our feet: give up
                         raise
-                    attempt += 1
-                    wait = policy.delay(attempt, exc)
-                    on_retry(RetryEvent(attempt, policy.max_retries, wait, exc, "POST", PATH))
-                    tally.reported += 1
-                    await policy.sleep(wait)
-                    if not isinstance(exc, RateLimitError):  # a 429 stored nothing
-                        existing = await self.find(item.reference, tally, on_retry)
+                    vanished, existing = True, None  # deleted meanwhile: create it again
+                    continue
+            try:
+                tally.requests += 1
+                reply = await self._pipeline.request(
+                    "POST", PATH, content=item.to_json(), retryable=False
+                )
+                return customer_of(reply.data)
+            except APIError as exc:
+                # A 429 stored nothing; a timeout, a drop or a 5xx may have stored it.
+                unknown[0] = not isinstance(exc, RateLimitError) and policy.is_retryable(exc)
+                if not policy.is_retryable(exc) or attempt >= policy.max_retries:
+                    raise
+                attempt += 1
+                wait = policy.delay(attempt, exc)
+                on_retry(RetryEvent(attempt, policy.max_retries, wait, exc, "POST", PATH))
+                tally.reported += 1
+                await policy.sleep(wait)
+                if unknown[0]:
+                    existing = await self.find(item.reference, tally, on_retry)
+                    unknown[0] = False
 
     async def _update(
         self, existing: Customer, item: CustomerInput, tally: Tally, on_retry: OnRetry
@@ -167,7 +187,13 @@ class Upserter:
         reply = await self._pipeline.request(
             "PATCH", path, content=changes.to_json(), on_retry=on_retry
         )
-        return Customer.model_validate(reply.data)
+        return customer_of(reply.data)
+
+
+def customer_of(data: object) -> Customer:
+    """The customer a 2xx answered (an empty one when the body is not an object: the write
+    succeeded all the same)."""
+    return Customer.model_validate(data if isinstance(data, dict) else {})
 
 
 def _age(customer: Customer) -> tuple[float, str]:
