@@ -16,6 +16,7 @@ from neofin_async._constants import (
     MAX_CENTAVOS,
     MAX_INSTALLMENTS,
     MAX_JSON_DEPTH,
+    MAX_REQUEST_BYTES,
     MAX_TEXT_LENGTH,
     MAX_TIMESTAMP,
 )
@@ -292,3 +293,24 @@ async def test_bulk_runs_through_lost_answers_with_one_billing_per_key(where: st
     assert resent and sleeps  # answers were lost, and the chunks were sent again
     updated = {e["billing_number"] for e in emulator.events if e["event_type"] == "billing_updated"}
     assert updated  # a resent chunk updated what the lost attempt had stored: no duplicate
+
+
+async def test_a_body_over_6_mib_is_api_gateways_413(
+    http: httpx.AsyncClient, emulator: Emulator
+) -> None:
+    answer = await upsert_raw(http, b" " * (MAX_REQUEST_BYTES + 1))
+    assert answer.status_code == 413 and answer.json() == {"message": "Request Too Long"}
+    assert answer.headers["x-amzn-requestid"] and emulator.queued == 0
+
+
+async def test_webhook_destinations_are_bounded(
+    http: httpx.AsyncClient, emulator: Emulator
+) -> None:
+    destination = "https://example.com/" + "x" * MAX_TEXT_LENGTH
+    answer = await http.post(
+        "/webhook", json={"topic": "payments/paid", "destination": destination}
+    )
+    assert field_error(answer) == {
+        "destination": [f"Longer than maximum length {MAX_TEXT_LENGTH}."]
+    }
+    assert not emulator.webhook_registrations

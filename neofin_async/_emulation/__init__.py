@@ -8,10 +8,11 @@ an `EmulatorApp` subclass with its routes, authentication and bodies.
     Router, Route, Request, Answer, Abort   the tiny router, what a handler sees and returns
     dumps, loads, respond, read_body   strict compact JSON and ASGI plumbing
     Clock, ManualClock, EmulatorTransport, EmulatorServer, serve_app, listening_socket
-    add_emulator_arguments, run_emulator, emulator_main, fault_arguments, PROVIDERS
+    add_emulator_arguments, add_settings_arguments, settings_arguments, fault_arguments,
+    run_emulator, emulator_main, PROVIDERS
                      the one emulator command line (`--provider`), see `_cli`
 
-See /work/notes/emulator-kit.md (and `neofin_async.emulator`, the reference provider).
+`neofin_async.emulator` is the reference provider.
 """
 
 from ._app import EmulatorApp, ErrorRecord, RequestRecord

@@ -13,8 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator
 
 from .._constants import MAX_TEXT_LENGTH
-from ..models._base import InputModel, OutputModel
-from ..models._types import Count, Email, Number, Text
+from ..models import Count, Email, InputModel, Number, OutputModel, Text
 from ._taxid import check_tax_id
 
 
