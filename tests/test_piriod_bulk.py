@@ -12,7 +12,6 @@ from typing import Any
 
 import anyio
 import httpx
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -220,9 +219,17 @@ async def test_items_without_a_reference_or_with_a_conflicting_key_are_invalid()
         "reference": ["required for bulk_upsert: the key customers are upserted by"]
     }
     assert f"metadata.{KEY}" in errors[1].errors and result.accepted == 1
-    with pytest.raises(ValueError, match="extra_fields"):
-        async with client_for(server) as client:
-            await client.customers.bulk_upsert([item(3)], extra_fields=["x"])
+
+
+async def test_extra_fields_are_let_through_when_named() -> None:
+    server = FakePiriod()
+    items = [item(1, erp_code="A-1"), item(2, erp_cod="typo")]
+    async with client_for(server) as client:
+        result = await client.customers.bulk_upsert(items, extra_fields={"erp_code"})
+    assert result.accepted == 1 and result.errors[0].index == 1
+    assert result.errors[0].errors == {"erp_cod": ["unknown field; did you mean 'erp_code'?"]}
+    (customer,) = server.customers.values()
+    assert customer["erp_code"] == "A-1"
 
 
 async def test_a_401_stops_the_run_without_misreporting_items_already_done() -> None:

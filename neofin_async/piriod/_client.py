@@ -7,10 +7,11 @@ from collections.abc import Mapping
 
 import httpx
 
-from .._base_client import UNSET, BaseClient, env_or, require_header_safe
+from .._base_client import UNSET, BaseClient, resolve_secrets
 from .._constants import DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT
 from .._exceptions import ConfigurationError
 from .._retry import RetryPolicy
+from ..models import ExtraFields
 from ._constants import (
     BASE_URL,
     ENV_API_TOKEN,
@@ -24,29 +25,17 @@ from ._dialect import PIRIOD
 from ._upsert import LookupBy
 
 
-def _resolve(api_token: str | None, workspace: str | None) -> tuple[str, str]:
-    """The token and workspace from the arguments or the environment, refused (never
-    echoed) when missing or unsendable."""
-    token, space = env_or(api_token, ENV_API_TOKEN), env_or(workspace, ENV_WORKSPACE)
-    missing = [
-        f"{name} (argument {arg}= or environment variable {env})"
-        for name, arg, env, value in (
-            ("API token", "api_token", ENV_API_TOKEN, token),
-            ("workspace", "workspace", ENV_WORKSPACE, space),
-        )
-        if not value
-    ]
-    if missing:
-        raise ConfigurationError(
-            "Missing " + " and ".join(missing) + ". The token is in Piriod's dashboard "
-            "(Settings > API tokens), the workspace is the organization id (acc_...); or run "
-            "against the emulator (neofin_async.piriod.emulator)."
-        )
-    require_header_safe(
-        {"API token": token, "workspace": space},
-        f"check the arguments or {ENV_API_TOKEN} / {ENV_WORKSPACE}",
+def _resolve(api_token: str | None, workspace: str | None) -> list[str]:
+    """The token and workspace from the arguments or the environment (never echoed)."""
+    return resolve_secrets(
+        [
+            ("API token", "api_token", ENV_API_TOKEN, api_token),
+            ("workspace", "workspace", ENV_WORKSPACE, workspace),
+        ],
+        where="The token is in Piriod's dashboard (Settings > API tokens), the workspace is "
+        "the organization id (acc_...); or run against the emulator "
+        "(neofin_async.piriod.emulator).",
     )
-    return token, space
 
 
 class PiriodClient(BaseClient):
@@ -60,7 +49,7 @@ class PiriodClient(BaseClient):
     `lookup_by` says how `customers.bulk_upsert` finds a customer by `reference`: through
     the metadata key it writes (`"metadata"`, the documented filter) or `?reference=`
     (`"reference"`, for accounts where that filter works). Timeouts, retries, the HTTP
-    backend, the pool and `default_headers` are as for `NeofinClient`.
+    backend, the pool, `default_headers` and `extra_fields` are as for `NeofinClient`.
     """
 
     dialect = PIRIOD
@@ -80,6 +69,7 @@ class PiriodClient(BaseClient):
         http_backend: str | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         default_headers: Mapping[str, str] | None = None,
+        extra_fields: ExtraFields = None,
         lookup_by: LookupBy = "metadata",
     ) -> None:
         token, self.workspace = _resolve(api_token, workspace)
@@ -102,10 +92,13 @@ class PiriodClient(BaseClient):
             default_headers=default_headers,
         )
         self._token = token
+        self.extra_fields = extra_fields
         mode = "/test" if self.test_mode else ""
         self.account = f"{httpx.URL(self.base_url).host}/{self.workspace}{mode}"
         """Whose customers these are, for a journal: host, workspace and mode (no secret)."""
-        self.customers = Customers(self._pipeline, account=self.account, lookup_by=lookup_by)
+        self.customers = Customers(
+            self._pipeline, account=self.account, extra_fields=extra_fields, lookup_by=lookup_by
+        )
 
     def with_options(
         self,
@@ -118,6 +111,7 @@ class PiriodClient(BaseClient):
         max_retries: int = UNSET,
         retry_policy: RetryPolicy | None = None,
         default_headers: Mapping[str, str] | None = None,
+        extra_fields: ExtraFields = UNSET,
         lookup_by: LookupBy | None = None,
     ) -> PiriodClient:
         """A copy with some settings changed, sharing this client's connection pool."""
@@ -127,6 +121,7 @@ class PiriodClient(BaseClient):
             base_url=base_url or self.base_url,
             test_mode=self.test_mode if test_mode is None else test_mode,
             lookup_by=lookup_by or self.lookup_by,
+            extra_fields=self.extra_fields if extra_fields is UNSET else extra_fields,
             **self._shared_options(timeout, max_retries, retry_policy, default_headers),
         )
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import anyio
 
+from .._base_client import Resource
 from .._exceptions import (
     APIError,
     AuthenticationError,
@@ -18,9 +19,9 @@ from .._exceptions import (
 )
 from .._pipeline import RequestPipeline
 from .._retry import RetryEvent
-from ..bulk import Answer, BulkUpserts, ExtraFields
-from ..models import validate_item
-from ..resources._base import segment
+from .._urls import segment
+from ..bulk import Answer, BulkUpserts
+from ..models import AllowedExtras, ExtraFields, resolve_extra_fields, validate_item
 from ._constants import MAX_CHUNK_SIZE, PAGE_SIZE, REFERENCE_METADATA_KEY
 from ._pager import PiriodPager
 from ._upsert import PATH, LookupBy, Tally, Upserter, customer_of
@@ -39,7 +40,7 @@ def _query_value(value: FilterValue) -> str | None:
     return str(value)
 
 
-class Customers(BulkUpserts[CustomerInput]):
+class Customers(Resource, BulkUpserts[CustomerInput]):
     """Create, read, update, delete and list customers; `bulk_upsert` any number of them."""
 
     bulk_provider = "piriod"
@@ -50,18 +51,26 @@ class Customers(BulkUpserts[CustomerInput]):
     make up to `concurrency x chunk_size` requests in flight."""
 
     def __init__(
-        self, pipeline: RequestPipeline, *, account: str, lookup_by: LookupBy = "metadata"
+        self,
+        pipeline: RequestPipeline,
+        *,
+        account: str = "",
+        extra_fields: ExtraFields = None,
+        lookup_by: LookupBy = "metadata",
     ) -> None:
-        self._pipeline = pipeline
-        self._account = account
+        super().__init__(pipeline, account=account, extra_fields=extra_fields)
         self._upserter = Upserter(pipeline, lookup_by=lookup_by)
 
-    async def create(self, item: CustomerInput | Mapping[str, Any]) -> Customer:
-        """`POST /customers/`: the new customer (201). Validated first (`InvalidItemError`).
+    async def create(
+        self, item: CustomerInput | Mapping[str, Any], *, extra_fields: ExtraFields = None
+    ) -> Customer:
+        """`POST /customers/`: the new customer (201). Validated first (`InvalidItemError`);
+        `extra_fields` lets fields the model does not know through (added to the client's).
 
         Not retried: Piriod has no idempotency key, so a resent create could make a second
         customer. Use `bulk_upsert` (keyed by `reference`) for retries that are safe."""
-        model = validate_item(CustomerInput, item, 0)
+        allowed = resolve_extra_fields(self._extra_fields, extra_fields)
+        model = validate_item(CustomerInput, item, 0, extra_fields=allowed)
         reply = await self._pipeline.request("POST", PATH, content=model.to_json(), retryable=False)
         return customer_of(reply.data)
 
@@ -76,10 +85,17 @@ class Customers(BulkUpserts[CustomerInput]):
             )
         return Customer.model_validate(reply.data)
 
-    async def update(self, id: str, changes: CustomerUpdate | Mapping[str, Any]) -> Customer:
+    async def update(
+        self,
+        id: str,
+        changes: CustomerUpdate | Mapping[str, Any],
+        *,
+        extra_fields: ExtraFields = None,
+    ) -> Customer:
         """`PATCH /customers/{id}/`: only the fields given change (validated first). Note that
         `metadata`, when given, replaces the customer's whole metadata."""
-        model = validate_item(CustomerUpdate, changes, 0)
+        allowed = resolve_extra_fields(self._extra_fields, extra_fields)
+        model = validate_item(CustomerUpdate, changes, 0, extra_fields=allowed)
         reply = await self._pipeline.request("PATCH", self._path(id), content=model.to_json())
         return customer_of(reply.data)
 
@@ -119,13 +135,9 @@ class Customers(BulkUpserts[CustomerInput]):
 
     # -- the bulk engine's hooks -----------------------------------------------------------
 
-    def _bulk_prepare(
-        self, raw: Any, index: int, extra_fields: ExtraFields | None
-    ) -> CustomerInput:
-        if extra_fields:
-            raise ValueError("extra_fields is not supported for Piriod customers")
+    def _bulk_prepare(self, raw: Any, index: int, extra_fields: AllowedExtras) -> CustomerInput:
         try:
-            item = validate_item(CustomerInput, raw, index)
+            item = validate_item(CustomerInput, raw, index, extra_fields=extra_fields)
         except InvalidItemError as exc:
             raise InvalidItemError(index, exc.errors, self._bulk_key(raw)) from None
         if item.reference is None:

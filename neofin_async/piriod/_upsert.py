@@ -31,7 +31,7 @@ from .._exceptions import APIError, NotFoundError, RateLimitError
 from .._logging import logger
 from .._pipeline import RequestPipeline
 from .._retry import RetryEvent
-from ..resources._base import segment
+from .._urls import segment
 from ._constants import REFERENCE_METADATA_KEY
 from .models import Customer, CustomerInput
 

@@ -6,7 +6,6 @@ Inputs accept dotted keys for nested fields (`"tax_settings.mx_tax_scheme": "601
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from enum import Enum
@@ -25,9 +24,8 @@ from pydantic import (
     model_validator,
 )
 
-from ..models import InputModel, OutputModel
-from ..models._types import Email, Text, Timestamp, _require_text
-from ..models._types import Number as _Number
+from ..models import Email, InputModel, OutputModel, Text, Timestamp
+from ..models import Number as _Number
 from . import _constants as c
 from ._taxid import check_tax_id
 
@@ -75,6 +73,12 @@ _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 
 # -- field types ---------------------------------------------------------------------------
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
 
 
 def _code(length: int, what: str, example: str) -> Any:
@@ -130,9 +134,9 @@ StateRef = Annotated[str | int, BeforeValidator(_state)]
 MxTaxScheme = Annotated[str, BeforeValidator(_mx_tax_scheme)]
 IbgeCity = Annotated[str, BeforeValidator(_ibge_city)]
 Website = Annotated[str, BeforeValidator(_url)]
-Name = Annotated[str, AfterValidator(_require_text), StringConstraints(max_length=c.MAX_NAME)]
+Name = Annotated[str, AfterValidator(_not_blank), StringConstraints(max_length=c.MAX_NAME)]
 Reference = Annotated[
-    str, AfterValidator(_require_text), StringConstraints(max_length=c.MAX_REFERENCE)
+    str, AfterValidator(_not_blank), StringConstraints(max_length=c.MAX_REFERENCE)
 ]
 TaxId = Annotated[str, StringConstraints(max_length=c.MAX_TAX_ID)]
 Address = Annotated[str, StringConstraints(max_length=c.MAX_ADDRESS)]
@@ -154,17 +158,6 @@ class TaxSettings(InputModel):
     br_municipal_tax_number: str | None = None
     cl_activity_description: str | None = None
     mx_tax_scheme: MxTaxScheme | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _known_keys(cls, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            for key in data:
-                if key not in cls.model_fields:
-                    close = difflib.get_close_matches(str(key), cls.model_fields, n=1)
-                    hint = f"; did you mean {close[0]!r}?" if close else ""
-                    raise ValueError(f"unknown field {key!r}{hint}")
-        return data
 
     def countries(self) -> set[str]:
         """The countries whose fields are set (`{"BR"}`, `{"CL"}`, ...)."""

@@ -7,7 +7,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ...models._types import _EMAIL
+from pydantic import TypeAdapter, ValidationError
+
+from ...models import Email
 from .. import _constants as c
 from .._geo import COUNTRIES, STATES, STATES_BY_NUMBER
 from .._taxid import check_tax_id
@@ -45,6 +47,17 @@ _TRUE = frozenset({True, "true", "True", "1"})
 _FALSE = frozenset({False, "false", "False", "0"})
 
 
+_EMAIL = TypeAdapter(Email)
+
+
+def _is_email(text: str) -> bool:
+    try:
+        _EMAIL.validate_python(text)
+    except ValidationError:
+        return False
+    return True
+
+
 def _invalid_pk(value: Any) -> str:
     return f'Invalid pk "{value}" - object does not exist.'
 
@@ -62,7 +75,7 @@ def _text(name: str, value: Any, errors: Errors, required: bool) -> str | None:
         errors[name] = [BLANK]
     elif len(text) > TEXT_FIELDS[name]:
         errors[name] = [f"Ensure this field has no more than {TEXT_FIELDS[name]} characters."]
-    elif name == "email" and text and not _EMAIL.match(text):
+    elif name == "email" and text and not _is_email(text):
         errors[name] = ["Enter a valid email address."]
     elif name == "website" and text and not _URL.match(text):
         errors[name] = ["Enter a valid URL."]
