@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 
 from neofin_async import InvalidItemError
+from neofin_async._taxid import check_tax_id, country_code
 from neofin_async.chargeover._models import Customer, CustomerChanges, CustomerInput
 from neofin_async.chargeover._sample import (
     CUSTOMER_COLUMNS,
     from_neofin_row,
     sample_customers,
 )
-from neofin_async.chargeover._taxid import check_tax_id, country_code
 from neofin_async.chargeover._where import build_where, escape
 from neofin_async.chargeover.emulator._query import parse_where, split_unescaped, unescape
 from neofin_async.models._base import validate_item

@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator
 
 from .._constants import MAX_TEXT_LENGTH
+from .._taxid import check_tax_id
 from ..models import Count, Email, InputModel, Number, OutputModel, Text
-from ._taxid import check_tax_id
 
 
 def _required(value: str) -> str:

@@ -12,8 +12,7 @@ from typing import IO, Any
 
 import anyio
 
-from ..bulk import BulkResult, Counts, Progress
-from ..bulk._result import STATES
+from ..bulk import STATES, BulkResult, Counts, Progress
 
 STATE_STYLES = {
     "accepted": "green",

@@ -1,11 +1,11 @@
 """Tax ids by the customer's country (CL RUT, MX RFC, BR CPF/CNPJ, CO NIT): the check
-ChargeOver's models use too (python-stdnum), on Piriod's ISO country ids."""
+ChargeOver's models use too (`neofin_async._taxid`), on Piriod's ISO country ids."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from ..chargeover._taxid import check_tax_id as _check
+from .._taxid import check_tax_id as _check
 
 
 @lru_cache(maxsize=16_384)
