@@ -19,6 +19,8 @@ PUBLIC_MODULES = [
     "neofin_async.models",
     "neofin_async.chargeover",
     "neofin_async.chargeover.emulator",
+    "neofin_async.piriod",
+    "neofin_async.piriod.emulator",
     "neofin_async.contrib.notebook",
     "neofin_async.contrib.fastapi",
 ]

@@ -325,6 +325,7 @@ class CountryInfo(OutputModel):
 
     @property
     def dialling_code(self) -> str | None:
+        """The country's phone prefix, in whichever shape the API sent it."""
         return self.phone_code or self.code
 
 
@@ -339,6 +340,8 @@ class StateInfo(OutputModel):
 
 
 class Contact(OutputModel):
+    """A customer's contact (`con_...`)."""
+
     id: Str = None
     name: Str = None
     email: Str = None
@@ -352,6 +355,8 @@ class Contact(OutputModel):
 
 
 class Aggregations(OutputModel):
+    """A customer's sales totals and balance."""
+
     sales: Num = None
     sales_current_period: Num = None
     balance: Num = None
@@ -388,4 +393,5 @@ class Customer(OutputModel):
 
     @property
     def country_id(self) -> str | None:
+        """The ISO code of the customer's country (`"CL"`), whatever shape `country` came in."""
         return self.country.id if self.country is not None else None
