@@ -16,7 +16,7 @@ from conftest import billing_item
 
 import neofin_async as nf
 from neofin_async.bulk import Journal, JournalRecord, JournalScope, JournalStore, open_journal
-from neofin_async.bulk._pgjournal import SCHEMA_VERSION, PostgresJournal
+from neofin_async.bulk._pgjournal import _LOOKUP, SCHEMA_VERSION, PostgresJournal
 from neofin_async.emulator import Emulator
 
 SCOPE = JournalScope("acme", "neofin", "billings")
@@ -171,6 +171,27 @@ async def test_concurrent_writers_of_overlapping_keys(postgres_url: str) -> None
         assert await journal.counts(SCOPE) == {"accepted": len(keys)}
     assert set(found) == set(keys)
     assert {entry.content for entry in found.values()} <= set(contents)
+
+
+async def test_lookups_probe_the_index_by_key_on_a_table_never_analyzed(
+    postgres_url: str,
+) -> None:
+    """A journal filling up during its first run has no statistics: the lookup must still
+    be an index probe per key, not a scan of the whole scope (which grew with the table)."""
+    async with PostgresJournal(postgres_url) as journal:
+        for start in range(0, 5000, 500):
+            await journal.record(SCOPE, [accepted(f"K-{n}", A) for n in range(start, start + 500)])
+    with psycopg.connect(postgres_url) as db:
+        db.execute("SET plan_cache_mode = force_generic_plan")
+        query = _LOOKUP
+        for n in range(1, 5):
+            query = query.replace("%s", f"${n}", 1)
+        db.execute(f"PREPARE lookup(text, text, text, text[]) AS {query}")
+        (plan,) = db.execute(
+            "EXPLAIN (FORMAT JSON) EXECUTE lookup('acme', 'neofin', 'billings', '{K-1,K-2}')"
+        ).fetchone()  # type: ignore[misc]
+    node = plan[0]["Plan"]
+    assert node["Node Type"] == "Index Scan" and "key = ANY" in node["Index Cond"]
 
 
 async def test_no_password_in_repr_or_errors() -> None:
