@@ -12,7 +12,7 @@ worker runs with `sync_shard(spec)`, sharing a PostgreSQL journal.
 from ._limit import TenantBusy, tenant_slot
 from ._plan import plan_file, split_file
 from ._providers import PROVIDERS, Provider, tenant_variable
-from ._result import NotAccepted, ShardReport, ShardResult, ShardsIncomplete, fold
+from ._result import NotAccepted, ShardReport, ShardResult, ShardRun, ShardsIncomplete, fold
 from ._run import sync_shard
 from ._spec import (
     FileRange,
@@ -33,6 +33,7 @@ __all__ = [
     "ShardOptions",
     "ShardReport",
     "ShardResult",
+    "ShardRun",
     "ShardSpec",
     "ShardTarget",
     "ShardsIncomplete",

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from itertools import chain, islice
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from ..bulk import BulkResult, Counts, ItemError, ItemState
 from ._input import LineOf
@@ -39,7 +39,9 @@ class NotAccepted(_Model):
     shard: int = 0
 
 
-class _Counted(_Model):
+class _Counted(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)  # `total` and `ok` come back
+
     accepted: int = 0
     rejected: int = 0
     invalid: int = 0
@@ -49,10 +51,12 @@ class _Counted(_Model):
     requests: int = 0
     retries: int = 0
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def total(self) -> int:
         return self.accepted + self.rejected + self.invalid + self.failed + self.not_sent
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def ok(self) -> bool:
         return self.accepted == self.total
@@ -111,6 +115,16 @@ def _not_accepted(error: ItemError, line_of: LineOf, shard: int) -> NotAccepted:
     )
 
 
+class ShardRun(_Model):
+    """Which worker gave a shard's result, and how long it took."""
+
+    shard: int
+    worker: str
+    total: int
+    requests: int
+    elapsed: float
+
+
 class ShardReport(_Counted):
     """A sharded run: the counts of every shard added up, the items not accepted (in input
     order), the shards that stopped early and any whose result is missing."""
@@ -124,6 +138,7 @@ class ShardReport(_Counted):
     """Shard -> why it stopped early (its remaining items are counted not_sent)."""
     missing: list[int] = Field(default_factory=list)
     """Shards with no result: their items are not in the counts."""
+    runs: list[ShardRun] = Field(default_factory=list)
 
     def to_bulk_result(self) -> BulkResult:
         """The counts as a `BulkResult` (for the CLI's summary table); its `errors` are the
@@ -192,4 +207,10 @@ def fold(results: Iterable[ShardResult | Mapping[str, Any]], shards: int) -> Sha
         errors_omitted=sum(r.errors_omitted for r in present),
         stopped={r.shard: r.stopped_by for r in present if r.stopped_by is not None},
         missing=[n for n in range(shards) if n not in by_shard],
+        runs=[
+            ShardRun(
+                shard=n, worker=r.worker, total=r.total, requests=r.requests, elapsed=r.elapsed
+            )
+            for n, r in sorted(by_shard.items())
+        ],
     )
