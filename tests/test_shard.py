@@ -16,6 +16,7 @@ from typing import Any
 
 import anyio
 import pytest
+from anyio.streams.buffered import BufferedByteReceiveStream
 from conftest import billing_item
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -372,7 +373,8 @@ async def test_a_full_account_is_busy_and_a_dead_holder_frees_its_slot(postgres_
     command = [sys.executable, "-c", HOLDER, postgres_url]
     async with await anyio.open_process(command) as holder:  # takes the only slot, then hangs
         assert holder.stdout is not None
-        assert await holder.stdout.receive() == b"held\n"
+        output = BufferedByteReceiveStream(holder.stdout)
+        assert await output.receive_until(b"\n", 100) == b"held"
         with pytest.raises(TenantBusy, match="all 1 slots of acct-dead-test are taken"):
             async with tenant_slot(postgres_url, "acct-dead-test", 1, wait=0.5):
                 pass
