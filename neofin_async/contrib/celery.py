@@ -75,7 +75,8 @@ def register(app: Celery) -> None:
         reject_on_worker_lost=True,
         max_retries=None,
     )(_run_shard)
-    app.task(name=FOLD_TASK)(_fold)
+    # The fold is a pure function of the results: run again if its worker dies too.
+    app.task(name=FOLD_TASK, acks_late=True, reject_on_worker_lost=True)(_fold)
 
 
 def _run_shard(task: Task[Any, Any], spec: dict[str, Any]) -> dict[str, Any]:
