@@ -15,6 +15,7 @@ from ._journal import (
 )
 from ._methods import BulkUpserts, Items
 from ._options import BulkChanges, BulkOptions
+from ._pgjournal import PostgresJournal
 from ._result import (
     STATES,
     BulkError,
@@ -53,6 +54,7 @@ __all__ = [
     "JournalScope",
     "JournalStore",
     "NotSentRange",
+    "PostgresJournal",
     "Progress",
     "Sourced",
     "confirm",
