@@ -14,13 +14,13 @@ PACKAGE = Path(__file__).parents[1] / "neofin_async"
 LAYERS: list[list[str]] = [
     # 0: facts and failures every layer may use
     ["_constants", "_compat", "_version", "_logging", "_brazil", "_exceptions", "_errormap",
-     "_urls", "_retry", "_fields", "_taxid"],
+     "_urls", "_retry", "_fields", "_taxid", "_postgres"],
     ["models"],  # 1
     ["_http_client", "_pipeline"],  # 2: the request path
     ["bulk", "_pagination", "webhooks"],  # 3: provider-neutral machinery
     ["_base_client", "resources", "_client", "chargeover", "piriod"],  # 4: the clients
-    ["_emulation", "emulator", "chargeover.emulator", "piriod.emulator"],  # 5: the emulators
-    ["contrib", "sharding", "shard"],  # 6: integrations
+    ["_emulation", "emulator", "chargeover.emulator", "piriod.emulator", "sharding"],  # 5
+    ["contrib"],  # 6: integrations
     ["cli"],  # 7
 ]  # fmt: skip
 SHARED_WITHIN_A_LAYER = {

@@ -17,12 +17,11 @@ Needs `pip install 'neofin-async[postgres]'` (psycopg 3) and an asyncio event lo
 from __future__ import annotations
 
 import asyncio
-import importlib
 from collections.abc import Collection, Sequence
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ConfigurationError
+from .._postgres import psycopg_module, safe_dsn
 from ._journal import JournalEntry, JournalRecord, JournalScope, _batches
 
 if TYPE_CHECKING:
@@ -88,6 +87,7 @@ class PostgresJournal:
         self._lock = asyncio.Lock()
 
     async def accepted(self, scope: JournalScope, keys: Collection[str]) -> dict[str, JournalEntry]:
+        """For each of `keys` accepted before (and not failed since): what was accepted."""
         found: dict[str, JournalEntry] = {}
         async with self._lock:
             db = await self._connect()
@@ -98,6 +98,7 @@ class PostgresJournal:
         return found
 
     async def record(self, scope: JournalScope, records: Sequence[JournalRecord]) -> None:
+        """Store one chunk's outcomes: one `INSERT ... ON CONFLICT DO UPDATE`."""
         if not records:
             return
         async with self._lock:
@@ -121,6 +122,7 @@ class PostgresJournal:
             return {state: count for state, count in await cursor.fetchall()}
 
     async def aclose(self) -> None:
+        """Close the connection, if one was opened."""
         connection, self._connection = self._connection, None
         if connection is not None:
             await connection.close()
@@ -216,25 +218,3 @@ def _bytes(value: bytes | memoryview | None) -> bytes | None:
 
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
-def safe_dsn(module: ModuleType, dsn: str) -> str:
-    """The DSN without its password, for messages: `postgresql://user@host:port/db`."""
-    try:
-        parts = module.conninfo.conninfo_to_dict(dsn)
-    except module.ProgrammingError:
-        raise ConfigurationError(
-            "journal: not a valid PostgreSQL connection string (postgresql://user@host/db)"
-        ) from None
-    user = f"{parts['user']}@" if parts.get("user") else ""
-    port = f":{parts['port']}" if parts.get("port") else ""
-    return f"postgresql://{user}{parts.get('host', '')}{port}/{parts.get('dbname', '')}"
-
-
-def psycopg_module() -> ModuleType:
-    try:
-        return importlib.import_module("psycopg")
-    except ImportError:
-        raise ConfigurationError(
-            "a postgresql:// journal needs psycopg 3: pip install 'neofin-async[postgres]'"
-        ) from None

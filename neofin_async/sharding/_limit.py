@@ -19,7 +19,7 @@ from typing import Any
 import anyio
 
 from .._exceptions import ConfigurationError
-from ..bulk._pgjournal import psycopg_module, safe_dsn
+from .._postgres import psycopg_module, safe_dsn
 
 _POLL = (0.2, 1.0)
 """Seconds between attempts to take a slot (a random wait in this range)."""
