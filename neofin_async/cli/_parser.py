@@ -36,6 +36,15 @@ def _number(
     return parse
 
 
+def _column(text: str) -> tuple[str, str | None]:
+    """`--column "Código=integration_identifier"` -> `("Código", "integration_identifier")`;
+    `"Observação="` drops that column."""
+    source, equals, field = text.rpartition("=")
+    if not equals or not source.strip():
+        raise argparse.ArgumentTypeError(f"{text!r}: expected SOURCE=FIELD, e.g. 'Valor=amount'")
+    return source.strip(), field.strip() or None
+
+
 def _target_options() -> _Parser:
     options = _Parser(add_help=False)
     group = options.add_argument_group("target")
@@ -89,9 +98,12 @@ def build_parser(
         "upsert",
         parents=[target],
         help="upsert billings or customers from a CSV or JSON Lines file",
-        description="Upsert every record of FILE (CSV or JSON Lines, '-' for stdin; columns "
-        "named like the API fields). CSV: an empty cell is an absent field, recipients may be "
-        "';'-separated, booleans true/false/1/0/sim/não. Dates as Unix seconds or ISO dates.",
+        description="Upsert every record of FILE (CSV or JSON Lines, '-' for stdin). Columns "
+        "are named like the API fields or mapped with --column/--columns (headers match "
+        "ignoring case and accents). Cells are trimmed; an empty cell is an absent field; "
+        "recipients may be ';'-separated; booleans true/false/1/0/sim/não; dates day first "
+        "(15/03/2027, 15/03/27, 15-03-2027: that day in São Paulo), ISO or Unix seconds. "
+        "Excel's 'sep=;' first line is honoured.",
     )
     upsert.add_argument("resource", choices=("billings", "customers"))
     upsert.add_argument("file", metavar="FILE", help="CSV or JSON Lines file, '-' for stdin")
@@ -103,7 +115,32 @@ def build_parser(
         default="utf-8",
         help="text encoding of FILE (default utf-8; e.g. cp1252 for some ERP exports)",
     )
-    upsert.add_argument(
+    columns = upsert.add_argument_group("columns and values")
+    columns.add_argument(
+        "--column",
+        action="append",
+        type=_column,
+        metavar="SOURCE=FIELD",
+        help="read column SOURCE as FIELD (repeatable), e.g. --column 'Valor=amount'; "
+        "'SOURCE=' drops it",
+    )
+    columns.add_argument(
+        "--columns",
+        metavar="FILE.json",
+        help='a mapping file: {"Source header": "field", ...} (null drops a column)',
+    )
+    columns.add_argument(
+        "--ignore-unknown-columns",
+        action="store_true",
+        help="drop the columns that are not fields (named once in the summary) instead of "
+        "refusing the file",
+    )
+    columns.add_argument(
+        "--date-format",
+        metavar="PATTERN",
+        help="a strftime pattern for dates written otherwise, e.g. %%Y%%m%%d or %%m/%%d/%%Y",
+    )
+    columns.add_argument(
         "--amount-unit",
         choices=("centavos", "reais"),
         default="centavos",

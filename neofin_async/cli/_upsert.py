@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sqlite3
@@ -13,46 +12,63 @@ from .._errormap import describe
 from .._exceptions import AuthenticationError, ConfigurationError
 from ..bulk import BulkResult, ItemError, Journal
 from ._files import Records
+from ._options import UpsertOptions
 from ._progress import Reporter, print_summary
 from ._target import Target, connect, notice
 
 SHOWN_ERRORS = 10
 
 
-async def upsert(args: argparse.Namespace) -> int:
-    _check_writable(args.report, "--report")
-    async with connect(args) as target:
-        records = Records(
-            args.file, format=args.format, amount_unit=args.amount_unit, encoding=args.encoding
-        )
+async def upsert(options: UpsertOptions) -> int:
+    _check_writable(options.report.path, "--report")
+    async with connect(options.target) as target:
+        records = Records(options.read, options.fields)  # unknown columns: refused here
         try:
-            result = await _send(args, target, records)
+            result = await _send(options, target, records)
         finally:
             records.close()
-    print_summary(result, f"{args.resource} from {records.name} -> {target.description}")
+    resource = options.fields.resource
+    print_summary(
+        result, f"{resource} from {records.name} -> {target.description}", notes=_notes(records)
+    )
     _show_errors(result, records)
-    if args.report:
-        write_report(args.report, result, records, args.resource, target.description)
-        print(f"Report: {args.report}", file=sys.stderr)
+    if options.report.path:
+        write_report(options.report.path, result, records, resource, target.description)
+        print(f"Report: {options.report.path}", file=sys.stderr)
     notice(target, done=True)
     if isinstance(result.stopped_by, AuthenticationError):
         raise result.stopped_by  # bad keys: a configuration error (exit 2)
     return 0 if result.ok else 1
 
 
-async def _send(args: argparse.Namespace, target: Target, records: Records) -> BulkResult:
-    journal = _journal(args.journal) if args.journal else None
+def _notes(records: Records) -> list[tuple[str, str]]:
+    """The columns left out, named once (not on every row)."""
+    notes = []
+    if records.ignored_columns:
+        notes.append(("ignored columns", ", ".join(records.ignored_columns)))
+    if records.layout.missing:
+        notes.append(("mapped columns not in the file", ", ".join(records.layout.missing)))
+    return notes
+
+
+async def _send(options: UpsertOptions, target: Target, records: Records) -> BulkResult:
+    send = options.send
+    journal = _journal(send.journal) if send.journal else None
     try:
         notice(target)
-        reporter = Reporter(args.resource, total=records.estimate(), interval=args.progress_every)
-        resource = getattr(target.client, args.resource)
+        reporter = Reporter(
+            options.fields.resource,
+            estimate=records.estimate,
+            interval=options.report.progress_every,
+        )
+        resource = getattr(target.client, options.fields.resource)
         async with reporter.running():
             result: BulkResult = await resource.bulk_upsert(
                 records,
-                concurrency=args.concurrency,
-                chunk_size=args.chunk_size,
-                deadline=args.deadline,
-                detect_duplicates=args.detect_duplicates,
+                concurrency=send.concurrency,
+                chunk_size=send.chunk_size,
+                deadline=send.deadline,
+                detect_duplicates=send.detect_duplicates,
                 on_progress=reporter.update,
                 journal=journal,
             )
@@ -106,6 +122,7 @@ def write_report(
         "resource": resource,
         "target": target,
         **summary,
+        "ignored_columns": list(records.ignored_columns),
         "not_accepted": [
             not_accepted(e, records) for e in sorted(result.errors, key=lambda e: e.index)
         ],
