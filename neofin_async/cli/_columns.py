@@ -166,7 +166,7 @@ def resolve(
 def _unknown_message(source: str, unknown: list[str], fields: Fields) -> str:
     named = []
     for name in unknown:
-        close = difflib.get_close_matches(_as_field(name), fields.names, n=1)
+        close = difflib.get_close_matches(_as_field(name), fields.names, n=1, cutoff=0.8)
         named.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
     return (
         f"{source}: {len(unknown)} column{'s' if len(unknown) > 1 else ''} not known as "
@@ -179,7 +179,9 @@ def _unknown_message(source: str, unknown: list[str], fields: Fields) -> str:
 
 
 def parse_bool(text: str) -> bool:
-    value = _BOOLEANS.get(text.strip().lower())
+    value = _BOOLEANS.get(text)
+    if value is None:
+        value = _BOOLEANS.get(text.strip().lower())
     if value is None:
         raise ValueError(f"{text!r} is not a boolean (true/false, 1/0, sim/não)")
     return value
@@ -208,6 +210,13 @@ def _decimal(text: str) -> Decimal | None:
 
 def parse_reais(value: Any) -> int:
     """An amount in reais (`"1.234,56"`, `"1234.56"`, a JSON number) -> centavos."""
+    if value.__class__ is str:  # the fast path: digits, thousands separators, 0-2 decimals
+        at = max(value.rfind(","), value.rfind("."))
+        whole, fraction = (value[:at], value[at + 1 :]) if at >= 0 else (value, "")
+        if 0 < len(fraction) <= 2 or at < 0:
+            whole = whole.replace("." if value[at] == "," else ",", "") if at >= 0 else whole
+            if whole.isdecimal() and (not fraction or fraction.isdecimal()):
+                return int(whole) * 100 + int(fraction.ljust(2, "0") or 0)
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ValueError(f"{value!r} is not an amount in reais")
     amount = _decimal(str(value))
@@ -216,16 +225,22 @@ def parse_reais(value: Any) -> int:
     try:
         return centavos(amount)
     except ValueError:
-        raise ValueError(f"{value!r} reais has fractions of a centavo") from None
+        message = f"{value!r} reais has fractions of a centavo"
+        text = str(value).strip()
+        if text.count(".") == 1 and "," not in text and len(text.partition(".")[2]) == 3:
+            message += " (if '.' separates thousands here, write it as 1.234,00 or 1234)"
+        raise ValueError(message) from None
 
 
 def parse_centavos(value: Any) -> Any:
     """A whole number of centavos (`"123456"`); anything that looks like reais says so."""
+    if value.__class__ is str and value.isdecimal():
+        return int(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, str):
         text = value.strip()
-        if text.isdigit():
+        if text.isdecimal():
             return int(text)
         if text.startswith("-") and text[1:].isdigit():
             raise ValueError(f"{value!r} must be a positive number of centavos")
@@ -315,28 +330,35 @@ def converters(
     date_format: str | None,
     from_text: bool,
 ) -> tuple[tuple[str, Convert], ...]:
-    """`(field, convert)` for the given fields that need converting from text (or JSON)."""
+    """`(field, convert)` for the given fields that need converting: from text (CSV cells),
+    or from JSON values (where only strings are converted, and `boleto` is an object)."""
     amount: Convert = parse_reais if amount_unit == "reais" else parse_centavos
 
-    def to_date(value: Any) -> Any:
-        return parse_date(value, date_format) if isinstance(value, str) else value
+    def to_date(text: str) -> Any:
+        if date_format is None and len(text) == 10 and text[4] == "-":
+            return text  # an ISO date, the common case: the models read it
+        return parse_date(text, date_format)
 
-    def to_bool(value: Any) -> Any:
-        return parse_bool(value) if isinstance(value, str) else value
-
-    def to_list(value: Any) -> Any:
-        return split_list(value) if isinstance(value, str) else value
-
+    by_kind: dict[frozenset[str], Convert] = {
+        BOOLEAN_FIELDS: parse_bool,
+        LIST_FIELDS: split_list,
+        DATE_FIELDS: to_date,
+    }
+    if not from_text:
+        by_kind = {kind: _strings_only(convert) for kind, convert in by_kind.items()}
+    by_kind[AMOUNT_FIELDS] = amount
+    if from_text:
+        by_kind[JSON_FIELDS] = _json_object
     chosen: list[tuple[str, Convert]] = []
     for field in fields:
-        if field in BOOLEAN_FIELDS:
-            chosen.append((field, to_bool))
-        elif field in LIST_FIELDS:
-            chosen.append((field, to_list))
-        elif field in DATE_FIELDS:
-            chosen.append((field, to_date))
-        elif field in AMOUNT_FIELDS:
-            chosen.append((field, amount))
-        elif field in JSON_FIELDS and from_text:
-            chosen.append((field, _json_object))
+        for kind, convert in by_kind.items():
+            if field in kind:
+                chosen.append((field, convert))
     return tuple(chosen)
+
+
+def _strings_only(convert: Convert) -> Convert:
+    def converted(value: Any) -> Any:
+        return convert(value) if isinstance(value, str) else value
+
+    return converted

@@ -22,6 +22,7 @@ import stat
 import sys
 from array import array
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from itertools import islice
@@ -155,11 +156,19 @@ class Records:
 
     def __iter__(self) -> Iterator[dict[str, Any] | InvalidItemError]:
         """Every record, parsed."""
-        return self._each(lambda row: self._load(*row))
+        load, lines = self._load, self.lines
+        with self._reading() as rows:
+            for line, _, text, cells, bad in rows:
+                lines.append(line)
+                yield load(text, cells, bad)
 
     def sourced(self) -> Iterator[Sourced]:
         """Every record as a `Sourced`: key and digest now, the record on `load()`."""
-        return self._each(self._sourced)
+        make, lines = self._sourced, self.lines
+        with self._reading() as rows:
+            for row in rows:
+                lines.append(row[0])
+                yield make(row)
 
     async def __aiter__(self) -> AsyncIterator[dict[str, Any] | InvalidItemError]:
         """The records, read in a worker thread so a slow input never blocks the event loop."""
@@ -176,13 +185,10 @@ class Records:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def _each(self, make: Callable[[Row], _T]) -> Iterator[_T]:
-        rows = self._csv_rows() if self.format == "csv" else self._jsonl_rows()
-        lines = self.lines
+    @contextmanager
+    def _reading(self) -> Iterator[Iterator[Row]]:
         try:
-            for row in rows:
-                lines.append(row[0])
-                yield make(row)
+            yield self._csv_rows() if self.format == "csv" else self._jsonl_rows()
             self.exhausted = True
         finally:
             self.close()
@@ -278,12 +284,27 @@ class Records:
     # -- records ----------------------------------------------------------------------------
 
     def _load(
-        self, line: int, raw: bytes, text: str | None, cells: list[str] | None, bad: bool
+        self, text: str | None, cells: list[str] | None, bad: bool
     ) -> dict[str, Any] | InvalidItemError:
         if self.format == "jsonl":
             return self._load_json(text or "", bad)
         if cells is None:
             cells = (text or "").split(self.delimiter)
+        names = self._names
+        if bad or len(cells) != len(names):
+            problem = self._misfit(cells, bad)
+            if problem is not None:
+                return problem
+            cells += [""] * (len(names) - len(cells))
+        record = {
+            name: value
+            for name, cell in zip(names, cells, strict=True)
+            if name is not None and (value := cell.strip())
+        }
+        return self._convert(record)
+
+    def _misfit(self, cells: list[str], bad: bool) -> InvalidItemError | None:
+        """Why a row that did not decode, or has more cells than the header, is invalid."""
         if bad:
             return self._undecoded(self._key_of(cells))
         if len(cells) > len(self._names):
@@ -291,10 +312,7 @@ class Records:
                 return _invalid("(row)", f"is not valid CSV: {cells[0][1:]}", None)
             message = f"has {len(cells)} cells but the header has {len(self._names)}"
             return _invalid("(row)", message, self._key_of(cells))
-        if len(cells) < len(self._names):
-            cells += [""] * (len(self._names) - len(cells))
-        record = {name: value for i, name in self._kept if (value := cells[i].strip())}
-        return self._convert(record)
+        return None
 
     def _load_json(self, text: str, bad: bool) -> dict[str, Any] | InvalidItemError:
         if bad:
@@ -400,7 +418,7 @@ class Records:
         return hashlib.blake2b(text.encode(), digest_size=16)
 
     def _sourced(self, row: Row) -> Sourced:
-        _, raw, text, cells, _ = row
+        _, raw, text, cells, bad = row
         digest = self._prefix.copy()
         digest.update(raw)
         if self.format == "jsonl":
@@ -413,11 +431,11 @@ class Records:
             key = (parts[at].strip() or None) if at < len(parts) else None
         else:
             key = None
-        return Sourced(key, digest.digest(), partial(self._load, *row))
+        return Sourced(key, digest.digest(), partial(self._load, text, cells, bad))
 
     def _sourced_json(self, row: Row, digest: bytes) -> Sourced:
         """A JSON object is parsed to find its key (`json` is fast; converting is not)."""
-        loaded = self._load(*row)
+        loaded = self._load(row[2], row[3], row[4])
         key = self.fields.key
         found = loaded.get(key) if key and isinstance(loaded, dict) else None
         if isinstance(loaded, InvalidItemError):
