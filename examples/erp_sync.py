@@ -257,7 +257,7 @@ def print_report(result: nf.BulkResult, confirmed: nf.ConfirmResult) -> None:
     counts = result.counts
     print(
         f"\n{result.total} receivables: {counts.accepted} accepted"
-        f" ({result.skipped} in an earlier run), {counts.rejected} rejected,"
+        f" ({result.unchanged} unchanged since an earlier run), {counts.rejected} rejected,"
         f" {counts.invalid} invalid, {counts.failed} failed, {counts.not_sent} not sent"
         f"\n{result.requests} requests, {result.retries} retries, {result.elapsed:.2f} s"
         f"\n{len(confirmed.available)} confirmed at Neofin, {len(confirmed.missing)} not yet"

@@ -14,12 +14,14 @@ from ._exceptions import (
     NotFoundError,
     RateLimitError,
     ServerError,
+    UnprocessableEntityError,
 )
 from ._pagination import AsyncPager
 from ._retry import RetryEvent, RetryPolicy
 from ._version import __version__
 from .bulk import (
     BulkError,
+    BulkOptions,
     BulkResult,
     BulkStream,
     ChunkResult,
@@ -46,7 +48,7 @@ from .models import (
     QueuedResponse,
     centavos,
 )
-from .resources import WebhookTopic
+from .webhooks import WebhookTopic
 
 __all__ = [
     "APIConnectionError",
@@ -61,6 +63,7 @@ __all__ = [
     "BillingInput",
     "BillingType",
     "BulkError",
+    "BulkOptions",
     "BulkResult",
     "BulkStream",
     "ChunkResult",
@@ -87,6 +90,7 @@ __all__ = [
     "RetryEvent",
     "RetryPolicy",
     "ServerError",
+    "UnprocessableEntityError",
     "WebhookTopic",
     "__version__",
     "bulk",

@@ -32,6 +32,15 @@ RETRYABLE_STATUS_CODES = frozenset({408, 429, 500, 502, 503, 504})
 
 MAX_BATCH_SIZE = 50
 DEFAULT_CONCURRENCY = 8
+DEFAULT_MAX_CONNECTION_FAILURES = 3
+"""Chunks in a row that fail without reaching the API before a bulk run stops."""
+DEFAULT_DRAIN_LIMIT = 1_000_000
+"""Input items a stopped bulk run still reads, to count them `not_sent`."""
+CONFIRM_TIMEOUT = 60.0
+"""Seconds `confirm()` polls before reporting what is still missing."""
+CONFIRM_INTERVAL = 2.0
+JOURNAL_WINDOW = 512
+"""Input items read ahead so the journal is asked about their keys in one query."""
 
 SAO_PAULO_TZ = "America/Sao_Paulo"
 

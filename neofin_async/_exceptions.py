@@ -4,6 +4,7 @@
     ├── ConfigurationError          bad or missing settings (keys, environment, base URL)
     └── APIError                    anything that went wrong talking to the API
         ├── BadRequestError         400: the request or some items were refused
+        │   └── UnprocessableEntityError   422: validation errors (`{"error": [...]}` bodies)
         ├── AuthenticationError     401 / 403: wrong keys, or a route that does not exist
         ├── NotFoundError           404: not found (an upserted item may still be queued)
         ├── RateLimitError          429
@@ -13,7 +14,8 @@
 
 Every `APIError` carries `status_code` (None without a response), `message`, `errors` (the
 API's `{"field[i]": ["..."]}` map), `request_id` (from `x-amzn-requestid`) and `body`.
-Exception texts never contain the API keys.
+Exception texts never contain the API keys, and no exception keeps a reference to a request
+that carried them (`__cause__` and `__context__` are cleared for connection errors).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ __all__ = [
     "NotFoundError",
     "RateLimitError",
     "ServerError",
+    "UnprocessableEntityError",
 ]
 
 
@@ -84,6 +87,10 @@ class APIError(NeofinError):
 
 class BadRequestError(APIError):
     """400: the API refused the request; `errors` names the offending fields and items."""
+
+
+class UnprocessableEntityError(BadRequestError):
+    """422: the body failed the server's validation; `errors` holds it as a `field[i]` map."""
 
 
 class AuthenticationError(APIError):

@@ -41,9 +41,11 @@ class RetryPolicy:
             raise ValueError("max_retries must be >= 0")
 
     def replace(self, **changes: object) -> RetryPolicy:
+        """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
     def is_retryable(self, error: BaseException) -> bool:
+        """Whether a request that failed with `error` is tried again."""
         if isinstance(error, APIConnectionError):
             return True
         if isinstance(error, APIError) and error.status_code in RETRYABLE_STATUS_CODES:

@@ -147,7 +147,7 @@ def test_safe_base_urls(url: str) -> None:
 
 def test_repr_never_shows_keys() -> None:
     client = nf.NeofinClient(API_KEY, SECRET_KEY)
-    for text in (repr(client), str(client), repr(client.billings._transport)):
+    for text in (repr(client), str(client), repr(client.billings._pipeline)):
         assert API_KEY not in text and SECRET_KEY not in text
     assert "sandbox" in repr(client)
 
@@ -335,6 +335,6 @@ def test_public_names() -> None:
 async def test_with_options_keeps_the_overall_timeout() -> None:
     client = nf.NeofinClient(API_KEY, SECRET_KEY, timeout=7.0)
     copy = client.with_options(max_retries=0)
-    assert copy._transport.overall_timeout == 7.0
-    assert client.with_options(timeout=3.0)._transport.overall_timeout == 3.0
+    assert copy._pipeline.overall_timeout == 7.0
+    assert client.with_options(timeout=3.0)._pipeline.overall_timeout == 3.0
     await client.aclose()

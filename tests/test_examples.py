@@ -226,7 +226,7 @@ def test_erp_sync_against_a_served_api_reports_and_resumes_with_its_journal(
         db.close()
         done, report = run_erp_sync(tmp_path, "--confirm-interval", "0.1", env=keys)
         assert done.returncode == 0, done.stdout + done.stderr
-        assert (report["accepted"], report["skipped"], report["requests"]) == (100, 98, 1)
+        assert (report["accepted"], report["unchanged"], report["requests"]) == (100, 98, 1)
         assert report["confirmed"] == 100
         assert emulator.billings["NF-000009"].data["amount"] == 1250
     assert emulator.request_counts["POST /billing/"] == 2 + 1

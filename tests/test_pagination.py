@@ -140,7 +140,7 @@ async def test_repeated_token_stops(
         ids = [b.integration_identifier async for b in client.billings.list()]
     assert ids == ["a", "b", "c"]
     assert route.call_count == 3
-    assert any("repeated next_page_token" in r.message for r in caplog.records)
+    assert any("repeated page token" in r.message for r in caplog.records)
 
 
 async def test_stopping_early_sends_no_more_requests(

@@ -16,6 +16,7 @@ from starlette.datastructures import Headers
 
 import neofin_async as nf
 from neofin_async import webhooks as wh
+from neofin_async._constants import WEBHOOK_API_VERSION
 from neofin_async.webhooks import (
     Deduplicator,
     DuplicateWebhookError,
@@ -167,7 +168,7 @@ def test_delivery_metadata_comes_from_the_headers() -> None:
     event = parse_event(raw, headers)
     assert event.webhook_id == "0b6e3c1c-uuid"
     assert event.sent_at == NOW
-    assert event.api_version == wh.DEFAULT_API_VERSION
+    assert event.api_version == WEBHOOK_API_VERSION
 
 
 def test_neofin_style_datetime_header_with_offset() -> None:

@@ -1,32 +1,62 @@
-"""The bulk engine: any number of items through a <= 50 items-per-request endpoint."""
+"""The bulk engine: any number of items through an endpoint that takes a few per request."""
 
+from ._answer import Answer, Sourced
 from ._chunker import Chunker
 from ._confirm import ConfirmResult, confirm
 from ._engine import BulkEngine, BulkStream, ChunkRetry
-from ._journal import Journal
+from ._journal import (
+    Journal,
+    JournalEntry,
+    JournalRecord,
+    JournalScope,
+    JournalStore,
+    content_hash,
+    open_journal,
+)
+from ._methods import BulkUpserts, ExtraFields, Items
+from ._options import BulkChanges, BulkOptions
 from ._result import (
+    STATES,
     BulkError,
     BulkResult,
     ChunkResult,
     Counts,
     ItemError,
+    ItemErrors,
     ItemState,
+    NotSentRange,
     Progress,
 )
 
 __all__ = [
+    "STATES",
+    "Answer",
+    "BulkChanges",
     "BulkEngine",
     "BulkError",
+    "BulkOptions",
     "BulkResult",
     "BulkStream",
+    "BulkUpserts",
     "ChunkResult",
     "ChunkRetry",
     "Chunker",
     "ConfirmResult",
     "Counts",
+    "ExtraFields",
     "ItemError",
+    "ItemErrors",
     "ItemState",
+    "Items",
     "Journal",
+    "JournalEntry",
+    "JournalRecord",
+    "JournalScope",
+    "JournalStore",
+    "NotSentRange",
     "Progress",
+    "Sourced",
     "confirm",
+    "content_hash",
+    "open_journal",
 ]

@@ -1,26 +1,39 @@
-"""Pull items from any sync or async iterable into chunks of valid items, lazily."""
+"""Pull items from any sync or async iterable into chunks of valid, changed items, lazily."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+import anyio
+
+from .._constants import JOURNAL_WINDOW
 from .._exceptions import InvalidItemError
-from ..models._base import identifier_of
-from ._result import ItemError
+from ._answer import Sourced
+from ._journal import JournalEntry, JournalScope, JournalStore, content_hash
+from ._result import ItemError, NotSentRange
+from ._seen import SeenKeys
 
 T = TypeVar("T")
 
 Prepare = Callable[[Any, int], T]
 """Validate input item number `index`; raise `InvalidItemError` to refuse it."""
+KeyOf = Callable[[Any], "str | None"]
+"""The upsert key of an item (raw or validated), or None."""
+
+_CHECKPOINT_EVERY = 1024
 
 
 @dataclass(slots=True)
 class Entry(Generic[T]):
     index: int
-    identifier: str | None
+    key: str | None
     item: T
+    content: bytes | None = None
+    """Hash of the item as sent (when a journal is kept)."""
+    source: bytes | None = None
 
 
 @dataclass(slots=True)
@@ -28,7 +41,7 @@ class Chunk(Generic[T]):
     number: int
     entries: list[Entry[T]] = field(default_factory=list)
     invalid: list[ItemError] = field(default_factory=list)
-    skipped: list[tuple[int, str | None]] = field(default_factory=list)
+    unchanged: list[tuple[int, str | None]] = field(default_factory=list)
 
 
 async def aiterate(items: Iterable[Any] | AsyncIterable[Any]) -> AsyncIterator[Any]:
@@ -36,17 +49,30 @@ async def aiterate(items: Iterable[Any] | AsyncIterable[Any]) -> AsyncIterator[A
         async for item in items:
             yield item
     else:
-        for item in items:
+        for count, item in enumerate(items):
             yield item
+            if count % _CHECKPOINT_EVERY == _CHECKPOINT_EVERY - 1:
+                await anyio.lowlevel.checkpoint()  # a long sync input never starves the loop
+
+
+@dataclass
+class Journaled:
+    """The journal side of a run: where to look keys up, and under which scope."""
+
+    store: JournalStore
+    scope: JournalScope
+    content: Callable[[Any], bytes]
+    """The item as sent, whose hash decides whether it changed."""
 
 
 class Chunker(Generic[T]):
     """Turns an input stream into chunks of at most `size` valid items.
 
-    Invalid items (and duplicates, if `detect_duplicates`) become `invalid` errors of the chunk
-    being filled; they are never sent. Items for which `skip(index, identifier)` is true (already
-    accepted by an earlier run) are counted as accepted without being validated or sent.
-    `remaining()` drains what was not pulled yet."""
+    Invalid items (and duplicates, with `detect_duplicates`) become `invalid` errors of the
+    chunk being filled; they are never sent. With a journal, items whose key was accepted
+    before with the same content are counted accepted and unchanged, and not sent. The input
+    is read ahead by up to `JOURNAL_WINDOW` items so the journal is asked in one query;
+    `drain()` counts what was never pulled."""
 
     def __init__(
         self,
@@ -54,63 +80,124 @@ class Chunker(Generic[T]):
         prepare: Prepare[T],
         *,
         size: int,
+        key: KeyOf,
+        key_field: str = "key",
         detect_duplicates: bool = False,
-        skip: Callable[[int, str | None], bool] | None = None,
+        journal: Journaled | None = None,
     ) -> None:
         self._items = aiterate(items)
         self._prepare = prepare
-        self._skip = skip
+        self._key = key
+        self._key_field = key_field
         self._size = size
-        self._seen: dict[str, int] | None = {} if detect_duplicates else None
+        self._seen = SeenKeys() if detect_duplicates else None
+        self._journal = journal
+        self._window: deque[tuple[int, Any]] = deque()
+        self._known: dict[str, JournalEntry] = {}
         self._index = 0
         self._number = 0
         self.exhausted = False
 
     async def next_chunk(self) -> Chunk[T] | None:
         """The next chunk, or None when the input is exhausted."""
-        if self.exhausted:
-            return None
         chunk: Chunk[T] = Chunk(self._number)
         self._number += 1
-        async for raw in self._items:
-            index = self._index
-            self._index += 1
-            if self._skip is not None and self._skip(index, identifier_of(raw)):
-                chunk.skipped.append((index, identifier_of(raw)))
-                continue
-            try:
-                item = self._prepare(raw, index)
-            except InvalidItemError as exc:
-                chunk.invalid.append(
-                    ItemError(index, exc.integration_identifier, "invalid", str(exc), exc.errors)
-                )
-                continue
-            identifier = identifier_of(item)
-            if self._is_duplicate(identifier, index, chunk):
-                continue
-            chunk.entries.append(Entry(index, identifier, item))
-            if len(chunk.entries) >= self._size:
-                return chunk
-        self.exhausted = True
-        return chunk if chunk.entries or chunk.invalid or chunk.skipped else None
+        while len(chunk.entries) < self._size:
+            if not self._window and not await self._read_ahead():
+                break
+            index, raw = self._window.popleft()
+            await self._place(index, raw, chunk)
+        return chunk if chunk.entries or chunk.invalid or chunk.unchanged else None
 
-    def _is_duplicate(self, identifier: str | None, index: int, chunk: Chunk[T]) -> bool:
-        if self._seen is None or identifier is None:
-            return False
-        first = self._seen.setdefault(identifier, index)
-        if first == index:
-            return False
-        message = f"duplicate integration_identifier {identifier!r} (first at index {first})"
-        errors = {"integration_identifier": [message]}
-        chunk.invalid.append(ItemError(index, identifier, "invalid", message, errors))
-        return True
+    async def _read_ahead(self) -> bool:
+        """Pull the next item (or window of items, with a journal); False at the end."""
+        want = JOURNAL_WINDOW if self._journal is not None else 1
+        if not self.exhausted:
+            async for raw in self._items:
+                self._window.append((self._index, raw))
+                self._index += 1
+                if len(self._window) >= want:
+                    break
+            else:
+                self.exhausted = True
+        if self._journal is not None and self._window:
+            keys = {k for _, raw in self._window if (k := self._raw_key(raw)) is not None}
+            self._known = await self._journal.store.accepted(self._journal.scope, keys)
+        return bool(self._window)
 
-    async def remaining(self) -> AsyncIterator[Entry[None]]:
-        """Drain the input without validating it: index and identifier of each unpulled item."""
-        async for raw in self._items:
-            yield Entry(self._index, identifier_of(raw), None)
-            self._index += 1
-        self.exhausted = True
+    def _raw_key(self, raw: Any) -> str | None:
+        if isinstance(raw, Sourced):
+            return raw.key
+        if isinstance(raw, InvalidItemError):
+            return raw.integration_identifier
+        key = self._key(raw)
+        return key.strip() if key is not None else None
+
+    async def _place(self, index: int, raw: Any, chunk: Chunk[T]) -> None:
+        source = None
+        if isinstance(raw, Sourced):
+            source = raw.digest
+            known = self._known.get(raw.key) if raw.key is not None else None
+            duplicate = self._duplicate_of(raw.key, index)
+            if known is not None and known.source == source and duplicate is None:
+                chunk.unchanged.append((index, raw.key))
+                return
+            raw = raw.load()
+        try:
+            item = self._prepare(raw, index)
+        except InvalidItemError as exc:
+            errors, message = exc.errors, str(exc)
+            chunk.invalid.append(
+                ItemError(index, exc.integration_identifier, "invalid", message, errors)
+            )
+            return
+        key = self._key(item)
+        first = self._duplicate_of(key, index)
+        if first is not None:
+            message = f"duplicate {self._key_field} {key!r}: the same as item {first}"
+            errors = {self._key_field: [message]}
+            chunk.invalid.append(ItemError(index, key, "invalid", message, errors, first))
+            return
+        entry = Entry(index, key, item, source=source)
+        if self._journal is not None and key is not None:
+            entry.content = content_hash(self._journal.content(item))
+            known = self._known.get(key)
+            if known is None and key not in self._known and key != self._raw_key(raw):
+                found = await self._journal.store.accepted(self._journal.scope, [key])
+                known = found.get(key)
+            if known is not None and known.content == entry.content:
+                chunk.unchanged.append((index, key))
+                return
+        chunk.entries.append(entry)
+
+    def _duplicate_of(self, key: str | None, index: int) -> int | None:
+        """The index of the first item with `key`, if it is not `index` (duplicates only)."""
+        if self._seen is None or key is None:
+            return None
+        first = self._seen.first(key, index)
+        return None if first == index else first
+
+    async def drain(self, reason: str, limit: int | None) -> tuple[list[NotSentRange], bool]:
+        """Count what was not pulled yet, as ranges of input indexes; read at most `limit`
+        more items. Returns the ranges and whether input was left unread."""
+        start = self._window[0][0] if self._window else self._index
+        self._window.clear()
+        read = 0
+        unread = False
+        if not self.exhausted:
+            async for _ in self._items:
+                self._index += 1
+                read += 1
+                if read % _CHECKPOINT_EVERY == 0:
+                    await anyio.lowlevel.checkpoint()
+                if limit is not None and read >= limit:
+                    unread = True
+                    break
+            else:
+                self.exhausted = True
+        ranges = [NotSentRange(start, self._index, reason)] if self._index > start else []
+        return ranges, unread
 
     async def aclose(self) -> None:
+        """Close the input's iterator."""
         await self._items.aclose()  # type: ignore[attr-defined]

@@ -23,6 +23,7 @@ class ConfirmResult:
 
     @property
     def ok(self) -> bool:
+        """True when every identifier could be read back."""
         return not self.missing
 
 

@@ -13,7 +13,6 @@ from collections.abc import (
     Awaitable,
     Callable,
     Iterable,
-    Mapping,
 )
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -23,20 +22,24 @@ from typing import Any, Generic, TypeVar
 import anyio
 from anyio.streams.memory import MemoryObjectSendStream
 
-from .._constants import DEFAULT_CONCURRENCY, MAX_BATCH_SIZE
-from .._errormap import describe, split_errors
-from .._exceptions import AuthenticationError, BadRequestError
+from .._constants import MAX_BATCH_SIZE, MAX_ITEM_MESSAGE_LENGTH
+from .._errormap import describe
+from .._exceptions import APIConnectionError, AuthenticationError
 from .._retry import RetryEvent
-from ._chunker import Chunk, Chunker, Entry, Prepare
-from ._journal import Journal
+from ._answer import Answer
+from ._chunker import Chunk, Chunker, Journaled, KeyOf, Prepare
+from ._journal import JournalRecord, JournalScope, JournalStore, open_journal
+from ._options import BulkOptions
 from ._result import BulkResult, ChunkResult, ItemError, ItemState, Progress
 
 T = TypeVar("T")
 
-Send = Callable[[list[T], Callable[[RetryEvent], None]], Awaitable[Mapping[str, Any] | None]]
-"""Send one chunk; return the errors map of a 2xx answer, raise `APIError` otherwise."""
+Send = Callable[[list[T], Callable[[RetryEvent], None]], Awaitable[Answer]]
+"""Send one chunk and say what became of each item. May raise: an `AuthenticationError`
+fails the chunk and stops the run, any other exception fails the chunk."""
 
-_DRAIN_BATCH = 1000
+_Emitted = tuple[ChunkResult, bool, list[JournalRecord]]
+"""A chunk's result, whether it holds a slot, and what to journal of it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +54,15 @@ class ChunkRetry:
 
 
 class BulkEngine(Generic[T]):
-    """Send any number of items through an endpoint that takes at most `chunk_size` per request.
+    """Send any number of items through an endpoint that takes at most `max_chunk_size` per
+    request, with the settings of `options`.
 
     Pull-based: a chunk is taken from the input only when one of `concurrency` slots is free
     (a slot is held until the chunk's result is consumed), so memory stays flat whatever the
-    input length. Every item ends in exactly one state of `ItemState`.
+    input length. Every item ends in exactly one state of `ItemState`. `send` says what
+    became of a chunk's items (an `Answer`); `prepare` validates an input item; `key` gives an
+    item's upsert key and `content` the bytes it is sent as (hashed by a journal). `scope`
+    names where a journal records this run's items.
     """
 
     def __init__(
@@ -63,30 +70,27 @@ class BulkEngine(Generic[T]):
         send: Send[T],
         prepare: Prepare[T],
         *,
-        chunk_size: int = MAX_BATCH_SIZE,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        deadline: float | None = None,
-        detect_duplicates: bool = False,
-        on_progress: Callable[[Progress], None] | None = None,
-        on_retry: Callable[[ChunkRetry], None] | None = None,
-        journal: Journal | None = None,
+        key: KeyOf = lambda item: None,
+        content: Callable[[T], bytes] | None = None,
+        options: BulkOptions | None = None,
         max_chunk_size: int = MAX_BATCH_SIZE,
+        scope: JournalScope | None = None,
+        key_field: str = "key",
     ) -> None:
-        if not 1 <= chunk_size <= max_chunk_size:
-            raise ValueError(f"chunk_size must be between 1 and {max_chunk_size}, got {chunk_size}")
-        if concurrency < 1:
-            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
-        if deadline is not None and deadline <= 0:
-            raise ValueError("deadline must be a positive number of seconds")
+        self.options = options = options or BulkOptions()
+        self.chunk_size = options.chunk_size or max_chunk_size
+        if not 1 <= self.chunk_size <= max_chunk_size:
+            raise ValueError(
+                f"chunk_size must be between 1 and {max_chunk_size}, got {self.chunk_size}"
+            )
+        if options.journal is not None and (scope is None or content is None):
+            raise ValueError("a journal needs the engine's scope and content")
         self._send = send
         self._prepare = prepare
-        self.chunk_size = chunk_size
-        self.concurrency = concurrency
-        self.deadline = deadline
-        self.detect_duplicates = detect_duplicates
-        self.on_progress = on_progress
-        self.on_retry = on_retry
-        self.journal = journal
+        self._key = key
+        self._content = content
+        self._scope = scope
+        self._key_field = key_field
 
     def stream(self, items: Iterable[Any] | AsyncIterable[Any]) -> BulkStream:
         """Per-chunk results as chunks complete. Use `async with` to stop early cleanly."""
@@ -101,7 +105,8 @@ class BulkEngine(Generic[T]):
 
 
 class BulkStream(AsyncIterator[ChunkResult]):
-    """Async iterator of `ChunkResult`s; `result` folds them as they pass."""
+    """Async iterator of `ChunkResult`s; `result` folds them as they pass. A journal the
+    run opened is closed when the stream ends or is closed."""
 
     def __init__(self, run: _Run[Any]) -> None:
         self._run = run
@@ -113,21 +118,36 @@ class BulkStream(AsyncIterator[ChunkResult]):
         if self._started is None:
             self._started = time.perf_counter()
         try:
-            chunk = await self._results.__anext__()
+            chunk, records = await self._results.__anext__()
+        except BaseException:
+            await self._run.close_journal()
+            raise
         finally:
             self.result.elapsed = time.perf_counter() - self._started
             self.result.stopped_by = self._run.stopped_by
+            self.result.input_unread = self._run.input_unread
         self.result.add(chunk)
-        if self._run.engine.journal is not None:
-            self._run.engine.journal.record(chunk)
-        if self._run.engine.on_progress is not None:
+        await self._run.journal_chunk(records)
+        on_progress = self._run.engine.options.on_progress
+        if on_progress is not None:
             r = self.result
             counts = dataclasses.replace(r.counts)  # a snapshot: later chunks must not change it
-            self._run.engine.on_progress(Progress(counts, r.requests, r.retries, r.elapsed))
+            on_progress(Progress(counts, r.requests, r.retries, r.elapsed, r.unchanged))
         return chunk
 
+    def stop(self, reason: BaseException | str, *, grace: float = 0.0) -> None:
+        """Stop the run: no new chunk starts, chunks in flight get `grace` seconds to answer
+        (then fail as "outcome unknown"), and the rest of the input is counted `not_sent`.
+        Call it from the event loop (a signal handler added with `loop.add_signal_handler`)."""
+        cause = reason if isinstance(reason, BaseException) else _Stopped(reason)
+        self._run.stop(cause, grace=grace)
+
     async def aclose(self) -> None:
-        await self._results.aclose()
+        """Stop the run (nothing more is sent) and release what it holds."""
+        try:
+            await self._results.aclose()
+        finally:
+            await self._run.close_journal()
 
     async def __aenter__(self) -> BulkStream:
         return self
@@ -141,34 +161,50 @@ class BulkStream(AsyncIterator[ChunkResult]):
         await self.aclose()
 
 
+class _Stopped(Exception):
+    """The reason given to `BulkStream.stop()`."""
+
+
 class _Run(Generic[T]):
     """The state of one run: in-flight chunks, their cancel scopes, the stop cause."""
 
     def __init__(self, engine: BulkEngine[T], items: Iterable[Any] | AsyncIterable[Any]) -> None:
         self.engine = engine
+        options = engine.options
+        self.journal: JournalStore | None = None
+        self.owns_journal = False
+        journaled = None
+        if options.journal is not None:
+            assert engine._scope is not None and engine._content is not None
+            self.journal, self.owns_journal = open_journal(options.journal)
+            journaled = Journaled(self.journal, engine._scope, engine._content)
         self.chunker = Chunker(
             items,
             engine._prepare,
             size=engine.chunk_size,
-            detect_duplicates=engine.detect_duplicates,
-            skip=engine.journal.was_accepted if engine.journal is not None else None,
+            key=engine._key,
+            key_field=engine._key_field,
+            detect_duplicates=options.detect_duplicates,
+            journal=journaled,
         )
         self.in_flight: dict[int, Chunk[T]] = {}
         self.scopes: dict[int, anyio.CancelScope] = {}
         self.slot_wait: anyio.CancelScope | None = None
         self.stopped_by: BaseException | None = None
         self.input_error: Exception | None = None
+        self.input_unread = False
+        self.connection_failures = 0
 
-    async def results(self) -> AsyncGenerator[ChunkResult, None]:
-        send, receive = anyio.create_memory_object_stream[tuple[ChunkResult, bool]](math.inf)
-        slots = anyio.Semaphore(self.engine.concurrency)
+    async def results(self) -> AsyncGenerator[tuple[ChunkResult, list[JournalRecord]], None]:
+        send, receive = anyio.create_memory_object_stream[_Emitted](math.inf)
+        slots = anyio.Semaphore(self.engine.options.concurrency)
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._dispatch, slots, send)
             try:
-                async for result, held_slot in receive:
+                async for result, held_slot, records in receive:
                     if held_slot:
                         slots.release()
-                    yield result
+                    yield result, records
             except GeneratorExit:  # closed early: a task group must not see GeneratorExit
                 return
             finally:  # stop everything before closing the stream
@@ -177,18 +213,32 @@ class _Run(Generic[T]):
         if self.input_error is not None:
             raise self.input_error
 
-    def stop(self, cause: BaseException) -> None:
-        """Stop dispatching, cancel in-flight chunks (their items end `not_sent`)."""
+    def stop(self, cause: BaseException, *, grace: float = 0.0) -> None:
+        """Stop dispatching; in-flight chunks are cancelled after `grace` seconds."""
         if self.stopped_by is None:
             self.stopped_by = cause
-        for scope in (*self.scopes.values(), self.slot_wait):
-            if scope is not None:
-                scope.cancel()
+        if self.slot_wait is not None:
+            self.slot_wait.cancel()
+        deadline = anyio.current_time() + grace
+        for scope in self.scopes.values():
+            scope.deadline = min(scope.deadline, deadline)
+
+    async def journal_chunk(self, records: list[JournalRecord]) -> None:
+        if self.journal is not None and records:
+            assert self.engine._scope is not None
+            await self.journal.record(self.engine._scope, records)
+
+    async def close_journal(self) -> None:
+        journal, self.journal = self.journal, None
+        if journal is not None and self.owns_journal:
+            with anyio.CancelScope(shield=True):
+                await journal.aclose()
 
     async def _dispatch(
-        self, slots: anyio.Semaphore, results: MemoryObjectSendStream[tuple[ChunkResult, bool]]
+        self, slots: anyio.Semaphore, results: MemoryObjectSendStream[_Emitted]
     ) -> None:
-        deadline = math.inf if self.engine.deadline is None else self.engine.deadline
+        options = self.engine.options
+        deadline = math.inf if options.deadline is None else options.deadline
         deadline += anyio.current_time()
         async with results, _closing(self.chunker):
             async with anyio.create_task_group() as senders:
@@ -198,7 +248,7 @@ class _Run(Generic[T]):
                     if self.slot_wait.cancel_called:
                         if self.stopped_by is None:
                             self.stopped_by = TimeoutError(
-                                f"deadline of {self.engine.deadline}s reached"
+                                f"deadline of {options.deadline}s reached"
                             )
                         break
                     try:
@@ -209,90 +259,124 @@ class _Run(Generic[T]):
                     if chunk is None:
                         slots.release()
                         break
-                    if not chunk.entries:
-                        _emit(results, (_settled(chunk), True))
+                    if not chunk.entries or self.stopped_by is not None:
+                        _emit(results, (self._leftover(chunk), True, []))
                         continue
                     self.in_flight[chunk.number] = chunk
                     senders.start_soon(self._send_chunk, chunk, results)
             # Every sender has ended: what is still in flight was cancelled before its answer.
-            leftovers = [entry for chunk in self.in_flight.values() for entry in chunk.entries]
             for chunk in self.in_flight.values():
-                _emit(results, (_settled(chunk), False))
-            if leftovers:
-                _emit(results, (self._not_sent(leftovers), False))
-            if self.stopped_by is not None and not self.chunker.exhausted:
-                batch: list[Entry[None]] = []
-                async for entry in self.chunker.remaining():
-                    batch.append(entry)
-                    if len(batch) >= _DRAIN_BATCH:
-                        _emit(results, (self._not_sent(batch), False))
-                        batch = []
-                if batch:
-                    _emit(results, (self._not_sent(batch), False))
+                _emit(results, (self._leftover(chunk), False, _failed_records(chunk)))
+            if self.stopped_by is not None:
+                reason = f"not sent: the run stopped ({self.stopped_by})"
+                ranges, self.input_unread = await self.chunker.drain(reason, options.drain_limit)
+                _emit(results, (ChunkResult(-1, not_sent=ranges), False, []))
 
-    def _not_sent(self, entries: Iterable[Entry[Any]]) -> ChunkResult:
-        reason = f"not sent: the run stopped ({self.stopped_by})"
-        errors = [ItemError(e.index, e.identifier, "not_sent", reason) for e in entries]
-        return ChunkResult(-1, errors=errors)
+    def _leftover(self, chunk: Chunk[T]) -> ChunkResult:
+        """A chunk the run will not send (stopped), or stopped waiting for (in flight)."""
+        result = _settled(chunk)
+        in_flight = chunk.number in self.in_flight
+        reason = (
+            f"the run stopped ({self.stopped_by}) while this chunk was in flight: the API may "
+            "or may not hold these items (an upsert is safe to send again)"
+            if in_flight
+            else f"not sent: the run stopped ({self.stopped_by})"
+        )
+        state: ItemState = "failed" if in_flight else "not_sent"
+        result.errors += [ItemError(e.index, e.key, state, reason) for e in chunk.entries]
+        return result
 
-    async def _send_chunk(
-        self, chunk: Chunk[T], results: MemoryObjectSendStream[tuple[ChunkResult, bool]]
-    ) -> None:
+    async def _send_chunk(self, chunk: Chunk[T], results: MemoryObjectSendStream[_Emitted]) -> None:
         with anyio.CancelScope() as scope:
             self.scopes[chunk.number] = scope
             if self.stopped_by is not None:
                 scope.cancel()
             try:
-                result = await self._deliver(chunk)
+                result, records, stop = await self._deliver(chunk)
             finally:
                 del self.scopes[chunk.number]
         if scope.cancelled_caught:
-            return  # left in `in_flight`: reported as not_sent by the dispatcher
+            return  # left in `in_flight`: reported by the dispatcher
         del self.in_flight[chunk.number]
-        _emit(results, (result, True))
+        _emit(results, (result, True, records))
+        if stop is not None and self.stopped_by is None:
+            self.stop(stop)
 
-    async def _deliver(self, chunk: Chunk[T]) -> ChunkResult:
+    async def _deliver(
+        self, chunk: Chunk[T]
+    ) -> tuple[ChunkResult, list[JournalRecord], BaseException | None]:
+        """Send a chunk; its result, what to journal, and why the run must stop (if so)."""
         result = _settled(chunk)
         entries = chunk.entries
+        on_retry = self.engine.options.on_retry
 
         def retried(event: RetryEvent) -> None:
             result.requests += 1
             result.retries += 1
-            if self.engine.on_retry is not None:
-                self.engine.on_retry(
+            if on_retry is not None:
+                on_retry(
                     ChunkRetry(
                         chunk.number, event.attempt, event.max_retries, event.wait, event.error
                     )
                 )
 
-        while entries:
-            result.requests += 1
-            try:
-                errors = await self.engine._send([entry.item for entry in entries], retried)
-            except BadRequestError as exc:
-                per_item, chunk_level = split_errors(exc.errors, len(entries))
-                if per_item:
-                    _reject(result, entries, per_item, chunk_level)
-                    entries = [e for i, e in enumerate(entries) if i not in per_item]
-                    continue  # send the rest again without the named items
-                _fail(
-                    result, entries, "rejected" if chunk_level else "failed", str(exc), chunk_level
-                )
-            except AuthenticationError as exc:
-                _fail(result, entries, "failed", str(exc))
-                self.stop(exc)
-            except Exception as exc:
-                _fail(result, entries, "failed", str(exc) or type(exc).__name__)
+        try:
+            answer = await self.engine._send([entry.item for entry in entries], retried)
+        except AuthenticationError as exc:
+            answer = Answer(failed=dict.fromkeys(range(len(entries)), exc), stop=exc)
+        except Exception as exc:
+            answer = Answer(failed=dict.fromkeys(range(len(entries)), exc))
+        result.requests += answer.requests
+        result.request_id = answer.request_id
+        records: list[JournalRecord] = []
+        for position, entry in enumerate(entries):
+            errors = answer.rejected.get(position)
+            failure = answer.failed.get(position)
+            state: ItemState = "accepted"
+            message = ""
+            if errors is not None:
+                state, message = "rejected", _capped(describe(errors))
+                result.errors.append(ItemError(entry.index, entry.key, state, message, errors))
+            elif failure is not None:
+                state, message = "failed", _capped(str(failure) or type(failure).__name__)
+                result.errors.append(ItemError(entry.index, entry.key, state, message))
             else:
-                per_item, chunk_level = split_errors(errors, len(entries))
-                _reject(result, entries, per_item, chunk_level, accept_others=True)
-            break
-        return result
+                result.accepted.append((entry.index, entry.key))
+            if entry.key is not None:
+                records.append(
+                    JournalRecord(entry.key, state, entry.content, entry.source, message)
+                )
+        return result, records, answer.stop or self._unreachable(answer, len(entries))
+
+    def _unreachable(self, answer: Answer, size: int) -> APIConnectionError | None:
+        """A stop cause once `max_connection_failures` chunks in a row failed to reach the
+        API (every item a connection error or timeout after all retries)."""
+        failures = list(answer.failed.values())
+        if not (len(failures) == size and all(isinstance(f, APIConnectionError) for f in failures)):
+            self.connection_failures = 0
+            return None
+        self.connection_failures += 1
+        limit = self.engine.options.max_connection_failures
+        if limit is None or self.connection_failures < limit:
+            return None
+        return APIConnectionError(
+            f"the API could not be reached: {self.connection_failures} chunks in a row failed "
+            f"without an answer (last: {failures[-1]})"
+        )
 
 
-def _emit(
-    results: MemoryObjectSendStream[tuple[ChunkResult, bool]], item: tuple[ChunkResult, bool]
-) -> None:
+def _capped(message: str) -> str:
+    if len(message) <= MAX_ITEM_MESSAGE_LENGTH:
+        return message
+    return message[: MAX_ITEM_MESSAGE_LENGTH - 3] + "..."
+
+
+def _failed_records(chunk: Chunk[Any]) -> list[JournalRecord]:
+    """A chunk cancelled in flight: its items' outcome is unknown, so a journal forgets them."""
+    return [JournalRecord(e.key, "failed") for e in chunk.entries if e.key is not None]
+
+
+def _emit(results: MemoryObjectSendStream[_Emitted], item: _Emitted) -> None:
     with contextlib.suppress(anyio.BrokenResourceError):  # the consumer stopped iterating
         results.send_nowait(item)
 
@@ -307,46 +391,10 @@ async def _closing(chunker: Chunker[Any]) -> AsyncIterator[None]:
 
 
 def _settled(chunk: Chunk[Any]) -> ChunkResult:
-    """A chunk's result before sending: its invalid and already-accepted (skipped) items."""
+    """A chunk's result before sending: its invalid and unchanged (journal) items."""
     return ChunkResult(
         chunk.number,
-        accepted=list(chunk.skipped),
+        accepted=list(chunk.unchanged),
         errors=list(chunk.invalid),
-        skipped=len(chunk.skipped),
+        unchanged=len(chunk.unchanged),
     )
-
-
-def _reject(
-    result: ChunkResult,
-    entries: list[Entry[Any]],
-    per_item: dict[int, dict[str, list[str]]],
-    chunk_level: dict[str, list[str]],
-    *,
-    accept_others: bool = False,
-) -> None:
-    """Items named in `per_item` (or all, if there are chunk-level errors) are rejected."""
-    for position, entry in enumerate(entries):
-        errors = per_item.get(position)
-        if errors is None and chunk_level and accept_others:
-            errors = chunk_level
-        elif errors is not None and chunk_level:
-            errors = {**errors, **chunk_level}
-        if errors:
-            result.errors.append(
-                ItemError(entry.index, entry.identifier, "rejected", describe(errors), errors)
-            )
-        elif accept_others:
-            result.accepted.append((entry.index, entry.identifier))
-
-
-def _fail(
-    result: ChunkResult,
-    entries: list[Entry[Any]],
-    status: ItemState,
-    message: str,
-    errors: dict[str, list[str]] | None = None,
-) -> None:
-    for entry in entries:
-        result.errors.append(
-            ItemError(entry.index, entry.identifier, status, message, errors or {})
-        )

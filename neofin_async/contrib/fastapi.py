@@ -29,9 +29,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from .._client import NeofinClient
-from .._constants import WEBHOOK_MAX_BODY_SIZE, WEBHOOK_PATH
+from .._constants import WEBHOOK_MAX_BODY_SIZE, WEBHOOK_PATH, WEBHOOK_TOLERANCE
 from ..webhooks import (
-    DEFAULT_TOLERANCE,
     Deduplicator,
     DuplicateWebhookError,
     InvalidSignatureError,
@@ -40,10 +39,8 @@ from ..webhooks import (
     WebhookVerifier,
 )
 
-__all__ = ["DEFAULT_WEBHOOK_PATH", "NeofinIntegration", "WebhookHandler", "webhook_router"]
+__all__ = ["NeofinIntegration", "WebhookHandler", "webhook_router"]
 
-DEFAULT_WEBHOOK_PATH = WEBHOOK_PATH
-DEFAULT_MAX_BODY_SIZE = WEBHOOK_MAX_BODY_SIZE
 
 WebhookHandler = Callable[[WebhookEvent], Awaitable[object]]
 
@@ -101,11 +98,11 @@ def webhook_router(
     handler: WebhookHandler,
     *,
     secret_key: str | None = None,
-    path: str = DEFAULT_WEBHOOK_PATH,
-    tolerance: float | timedelta | None = DEFAULT_TOLERANCE,
+    path: str = WEBHOOK_PATH,
+    tolerance: float | timedelta | None = WEBHOOK_TOLERANCE,
     dedupe: Deduplicator | bool = True,
     verifier: WebhookVerifier | None = None,
-    max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    max_body_size: int = WEBHOOK_MAX_BODY_SIZE,
     include_in_schema: bool = False,
 ) -> APIRouter:
     """A router receiving Neofin webhooks at `POST path` and awaiting `handler(event)`.

@@ -18,8 +18,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ..bulk import BulkResult, Progress
-from ..bulk._result import STATES
+from ..bulk import STATES, BulkResult, Progress
 
 __all__ = ["ProgressBar", "Table", "result_table"]
 

@@ -22,6 +22,9 @@ from ._types import (
 
 
 class BillingType(str, Enum):
+    """How the customer pays: `bolepix` (boleto with a Pix QR code), `boleto`, `pix`, or
+    `generic` (a billing you collect yourself: Neofin only sends the reminders)."""
+
     GENERIC = "generic"
     BOLEPIX = "bolepix"
     BOLETO = "boleto"
@@ -29,6 +32,8 @@ class BillingType(str, Enum):
 
 
 class InstallmentType(str, Enum):
+    """How far apart the installments fall due (`custom`: one installment, or your dates)."""
+
     WEEKLY = "weekly"
     BIWEEKLY = "biweekly"
     MONTHLY = "monthly"

@@ -1,7 +1,5 @@
-"""Resources: thin, one method per endpoint."""
-
 from .billings import Billings
 from .customers import Customers
-from .webhooks import Webhooks, WebhookTopic
+from .webhooks import Webhooks
 
-__all__ = ["Billings", "Customers", "WebhookTopic", "Webhooks"]
+__all__ = ["Billings", "Customers", "Webhooks"]

@@ -1,22 +1,27 @@
-"""What every resource shares: the transport, path building, the <= 50 item upsert."""
+"""What every Neofin resource shares: the pipeline, path building, the <= 50 item upsert and
+the bulk engine on top of it."""
 
 from __future__ import annotations
 
 import itertools
-import os
-from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sized
+from collections.abc import Callable, Iterable, Mapping, Sized
 from typing import Any, ClassVar, Generic
 from urllib.parse import quote
 
-from .._constants import DEFAULT_CONCURRENCY, MAX_BATCH_SIZE
+from .._constants import (
+    CONFIRM_INTERVAL,
+    CONFIRM_TIMEOUT,
+    DEFAULT_CONCURRENCY,
+    MAX_BATCH_SIZE,
+    MAX_REQUEST_BYTES,
+)
+from .._errormap import split_errors
+from .._exceptions import APIError, AuthenticationError, BadRequestError
+from .._pipeline import Reply, RequestPipeline
 from .._retry import RetryEvent
-from .._transport import Transport
-from ..bulk import BulkEngine, BulkResult, BulkStream, ChunkRetry, ConfirmResult, Journal, Progress
-from ..bulk import confirm as confirm_all
+from ..bulk import Answer, BulkUpserts, ConfirmResult, ExtraFields, confirm
 from ..models import InputModel, QueuedResponse, encode_batch, validate_item
-from ..models._base import InputT
-
-Items = Iterable[Any] | AsyncIterable[Any]
+from ..models._base import InputT, identifier_of
 
 
 def segment(value: str, name: str) -> str:
@@ -29,26 +34,33 @@ def segment(value: str, name: str) -> str:
 
 
 class Resource:
-    def __init__(self, transport: Transport) -> None:
-        self._transport = transport
+    """A group of endpoints on one client's request pipeline."""
+
+    def __init__(
+        self, pipeline: RequestPipeline, *, account: str = "", extra_fields: ExtraFields = ()
+    ) -> None:
+        self._pipeline = pipeline
+        self._account = account
+        self._extra_fields = extra_fields
 
 
-class UpsertResource(Resource, Generic[InputT]):
-    """A resource with a `POST` upsert endpoint taking at most 50 items, and the bulk engine
-    on top of it for any number of items."""
+class UpsertResource(Resource, BulkUpserts[InputT], Generic[InputT]):
+    """A resource with a `POST` upsert endpoint taking at most 50 items, keyed by
+    `integration_identifier`, and the bulk engine on top of it for any number of items."""
 
+    bulk_provider = "neofin"
+    bulk_key_field = "integration_identifier"
+    max_chunk_size = MAX_BATCH_SIZE
     _path: ClassVar[str]
     _key: ClassVar[str]
     _model: type[InputT]
-
-    async def retrieve(self, integration_identifier: str) -> Any:
-        raise NotImplementedError
 
     async def upsert(
         self, items: Iterable[InputT | Mapping[str, Any]] | InputT | Mapping[str, Any]
     ) -> QueuedResponse:
         """Upsert at most 50 items in one request. Items are validated first: an invalid item
-        raises `InvalidItemError` naming it, and nothing is sent. A 202 answer means queued."""
+        raises `InvalidItemError` naming it, and nothing is sent. A 202 answer means queued
+        (`request_id` names it for Neofin's support)."""
         batch = (
             [items]
             if isinstance(items, (Mapping, InputModel))
@@ -62,72 +74,26 @@ class UpsertResource(Resource, Generic[InputT]):
                 f"{len(items) if isinstance(items, Sized) else 'more'}; "
                 "use bulk_upsert() for any number"
             )
-        models = [validate_item(self._model, item, index) for index, item in enumerate(batch)]
-        body = await self._transport.request(
+        models = [self._bulk_prepare(item, index, None) for index, item in enumerate(batch)]
+        reply = await self._pipeline.request(
             "POST", self._path, content=encode_batch(self._key, models)
         )
-        return QueuedResponse.model_validate(body)
+        return QueuedResponse.model_validate({**_object(reply), "request_id": reply.request_id})
 
-    async def bulk_upsert(
-        self,
-        items: Items,
-        *,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        chunk_size: int = MAX_BATCH_SIZE,
-        deadline: float | None = None,
-        detect_duplicates: bool = False,
-        on_progress: Callable[[Progress], None] | None = None,
-        on_retry: Callable[[ChunkRetry], None] | None = None,
-        journal: Journal | str | os.PathLike[str] | None = None,
-    ) -> BulkResult:
-        """Upsert any number of items (sync or async iterable, models or dicts).
-
-        Items are validated one by one (`invalid` ones are never sent), sent in chunks of
-        `chunk_size` with at most `concurrency` requests in flight, retried on 5xx, 408, 429,
-        timeouts and connection errors, and every item ends in exactly one state of the
-        returned `BulkResult`. `deadline` (seconds) stops sending new chunks; a 401/403 stops
-        the run; the rest is `not_sent`. `detect_duplicates` refuses a repeated
-        `integration_identifier` (memory grows with the number of distinct identifiers).
-        `journal` (a SQLite path) makes a killed run resumable without resending accepted items.
-        """
-        engine = self._engine(
-            concurrency, chunk_size, deadline, detect_duplicates, on_progress, on_retry, journal
-        )
-        try:
-            return await engine.run(items)
-        finally:
-            if engine.journal is not None and not isinstance(journal, Journal):
-                engine.journal.close()
-
-    def stream_upsert(
-        self,
-        items: Items,
-        *,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        chunk_size: int = MAX_BATCH_SIZE,
-        deadline: float | None = None,
-        detect_duplicates: bool = False,
-        on_progress: Callable[[Progress], None] | None = None,
-        on_retry: Callable[[ChunkRetry], None] | None = None,
-        journal: Journal | None = None,
-    ) -> BulkStream:
-        """Like `bulk_upsert`, but an async iterator of `ChunkResult`s as chunks complete;
-        `stream.result` holds the running total. Use `async with` to be able to stop early."""
-        return self._engine(
-            concurrency, chunk_size, deadline, detect_duplicates, on_progress, on_retry, journal
-        ).stream(items)
+    async def retrieve(self, integration_identifier: str) -> Any:
+        raise NotImplementedError
 
     async def confirm(
         self,
         integration_identifiers: Iterable[str],
         *,
-        timeout: float = 60.0,
-        interval: float = 2.0,
+        timeout: float = CONFIRM_TIMEOUT,
+        interval: float = CONFIRM_INTERVAL,
         concurrency: int = DEFAULT_CONCURRENCY,
     ) -> ConfirmResult:
         """Poll `retrieve()` until each identifier can be read back (a 202 means queued, not
         created); report which became available and which were still missing at `timeout`."""
-        return await confirm_all(
+        return await confirm(
             self.retrieve,
             integration_identifiers,
             timeout=timeout,
@@ -135,38 +101,98 @@ class UpsertResource(Resource, Generic[InputT]):
             concurrency=concurrency,
         )
 
-    def _engine(
-        self,
-        concurrency: int,
-        chunk_size: int,
-        deadline: float | None,
-        detect_duplicates: bool,
-        on_progress: Callable[[Progress], None] | None,
-        on_retry: Callable[[ChunkRetry], None] | None,
-        journal: Journal | str | os.PathLike[str] | None,
-    ) -> BulkEngine[InputT]:
-        return BulkEngine(
-            self._send_chunk,
-            self._prepare,
-            chunk_size=chunk_size,
-            concurrency=concurrency,
-            deadline=deadline,
-            detect_duplicates=detect_duplicates,
-            on_progress=on_progress,
-            on_retry=on_retry,
-            journal=journal
-            if journal is None or isinstance(journal, Journal)
-            else Journal(journal),
-        )
+    # -- the bulk engine's hooks -----------------------------------------------------------
 
-    def _prepare(self, item: Any, index: int) -> InputT:
-        return validate_item(self._model, item, index)
+    def _bulk_prepare(self, raw: Any, index: int, extra_fields: ExtraFields | None) -> InputT:
+        return validate_item(self._model, raw, index)
 
-    async def _send_chunk(
+    def _bulk_key(self, item: Any) -> str | None:
+        return identifier_of(item)
+
+    def _bulk_content(self, item: InputT) -> bytes:
+        return item.to_json()
+
+    def _bulk_tenant(self) -> str:
+        return self._account
+
+    async def _bulk_send(
         self, items: list[InputT], on_retry: Callable[[RetryEvent], None]
-    ) -> Mapping[str, Any] | None:
-        body = await self._transport.request(
-            "POST", self._path, content=encode_batch(self._key, items), on_retry=on_retry
+    ) -> Answer:
+        """Send a chunk (in parts, if its body would exceed `MAX_REQUEST_BYTES`); a 400 that
+        names some items rejects them and sends the rest again."""
+        answer = Answer(requests=0)
+        await self._send_part(items, list(range(len(items))), answer, on_retry)
+        return answer
+
+    async def _send_part(
+        self,
+        items: list[InputT],
+        positions: list[int],
+        answer: Answer,
+        on_retry: Callable[[RetryEvent], None],
+    ) -> None:
+        while positions:
+            body = encode_batch(self._key, (items[p] for p in positions))
+            if len(body) > MAX_REQUEST_BYTES and len(positions) > 1:
+                half = len(positions) // 2
+                for part in (positions[:half], positions[half:]):
+                    await self._send_part(items, part, answer, on_retry)
+                return
+            answer.requests += 1
+            try:
+                reply = await self._pipeline.request(
+                    "POST", self._path, content=body, on_retry=on_retry
+                )
+            except BadRequestError as exc:
+                per_item, chunk_level = split_errors(exc.errors, len(positions))
+                if per_item:
+                    for i, errors in per_item.items():
+                        answer.rejected[positions[i]] = {**errors, **chunk_level}
+                    positions = [p for i, p in enumerate(positions) if i not in per_item]
+                    continue  # send the rest again without the named items
+                if chunk_level:
+                    answer.rejected.update(dict.fromkeys(positions, chunk_level))
+                else:
+                    answer.failed.update(dict.fromkeys(positions, exc))
+            except AuthenticationError as exc:
+                answer.failed.update(dict.fromkeys(positions, exc))
+                answer.stop = exc
+            except Exception as exc:
+                answer.failed.update(dict.fromkeys(positions, exc))
+            else:
+                answer.request_id = reply.request_id
+                _fold(reply, positions, answer)
+            return
+
+
+def _object(reply: Reply) -> dict[str, Any]:
+    return reply.data if isinstance(reply.data, dict) else {}
+
+
+def _fold(reply: Reply, positions: list[int], answer: Answer) -> None:
+    """A 2xx answer to an upsert: items its `errors` map names are rejected (all of them, for
+    errors that name no item), the others accepted. An answer that does not say the items
+    were queued (no JSON object with `message` or `errors`, or `errors` that is not a map)
+    fails them: we cannot tell, and an upsert is safe to send again."""
+    data = reply.data
+    raw = data.get("errors") if isinstance(data, dict) else None
+    readable = isinstance(data, dict) and ("message" in data or "errors" in data)
+    if readable and not raw:
+        return
+    if not readable or not isinstance(raw, Mapping):
+        shown = repr(raw if readable else data)[:200]
+        problem = APIError(
+            f"The API answered {reply.status_code} without saying the items were queued "
+            f"({shown}); their outcome is unknown",
+            status_code=reply.status_code,
+            request_id=reply.request_id,
         )
-        errors = body.get("errors") if isinstance(body, dict) else None
-        return errors if isinstance(errors, Mapping) else None
+        answer.failed.update(dict.fromkeys(positions, problem))
+        return
+    per_item, chunk_level = split_errors(raw, len(positions))
+    for i, position in enumerate(positions):
+        errors = per_item.get(i)
+        if errors is not None:
+            answer.rejected[position] = {**errors, **chunk_level}
+        elif chunk_level:
+            answer.rejected[position] = chunk_level

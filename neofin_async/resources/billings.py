@@ -8,9 +8,10 @@ import os
 from collections.abc import Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
+from pydantic import BaseModel
 
 from .._pagination import AsyncPager
 from ..models import (
@@ -25,9 +26,14 @@ from ..models._types import to_unix
 from ._base import UpsertResource, segment
 
 FileLike = bytes | str | os.PathLike[str]
+T = TypeVar("T", bound=BaseModel)
 
 
 class Billings(UpsertResource[BillingInput]):
+    """`client.billings`: upsert billings (one request of up to 50, or any number through
+    `bulk_upsert`), read them back, mark them paid or cancelled, list them, attach files."""
+
+    bulk_resource = "billings"
     _path = "/billing/"
     _key = "billings"
     _model = BillingInput
@@ -37,12 +43,12 @@ class Billings(UpsertResource[BillingInput]):
 
         Raises `NotFoundError` while a freshly upserted billing is still queued."""
         path = f"/billing/integration/{_ii(integration_identifier)}"
-        return Billing.model_validate(await self._transport.request("GET", path))
+        return Billing.model_validate((await self._pipeline.request("GET", path)).data)
 
     async def retrieve_by_number(self, billing_number: str) -> Billing:
         """`GET /billing/{billing_number}`: by Neofin's numeric billing number."""
         path = f"/billing/{_number(billing_number)}"
-        return Billing.model_validate(await self._transport.request("GET", path))
+        return Billing.model_validate((await self._pipeline.request("GET", path)).data)
 
     async def mark_paid(self, integration_identifier: str) -> MessageResponse:
         """`PUT /billing/paid/{integration_identifier}`: the whole billing, all installments."""
@@ -78,55 +84,84 @@ class Billings(UpsertResource[BillingInput]):
         path = f"/billing/integration/reopen-installment/{_number(billing_number)}"
         return await self._post(path, None)
 
-    def list(self, status: str | None = None) -> AsyncPager[Billing]:
-        """Every billing (`GET /billing/`), or those in one status (`/billing/status/{status}`)."""
+    def list(
+        self, status: str | None = None, *, next_page_token: str | None = None
+    ) -> AsyncPager[Billing]:
+        """Every billing (`GET /billing/`), or those in one status (`/billing/status/{status}`).
+
+        Every list method iterates items across pages; `next_page_token` starts from a page
+        saved earlier (`Page.next_page_token`), so a long listing can resume."""
         path = "/billing/" if status is None else f"/billing/status/{segment(status, 'status')}"
-        return AsyncPager(self._transport, path, keys=("billings",), model=Billing)
+        return self._pager(path, "billings", Billing, next_page_token)
+
+    def list_by_customer(
+        self, customer: str, *, next_page_token: str | None = None
+    ) -> AsyncPager[Billing]:
+        """A customer's billings, by its CPF/CNPJ or `integration_identifier`.
+
+        Neofin's documentation names this route ("Cobranças por cliente") but its page could
+        not be read: the path used here, `GET /billing/customer/{customer}`, is inferred, and
+        so is the emulator's answer. Check it against the sandbox before relying on it."""
+        path = f"/billing/customer/{segment(customer, 'customer')}"
+        return self._pager(path, "billings", Billing, next_page_token)
 
     def list_updated(
-        self, start: datetime | date | str | None = None, end: datetime | date | str | None = None
+        self,
+        start: datetime | date | str | None = None,
+        end: datetime | date | str | None = None,
+        *,
+        next_page_token: str | None = None,
     ) -> AsyncPager[Billing]:
         """Billings updated in a window (`GET /billing/updated_at`, ISO-8601 datetimes)."""
         params = {"start_datetime": _iso(start), "end_datetime": _iso(end)}
-        return AsyncPager(
-            self._transport, "/billing/updated_at", keys=("billings",), model=Billing, params=params
-        )
+        return self._pager("/billing/updated_at", "billings", Billing, next_page_token, params)
 
     def list_events(
         self,
         integration_identifier: str | None = None,
         *,
         since: datetime | date | str | None = None,
+        next_page_token: str | None = None,
     ) -> AsyncPager[BillingEvent]:
         """The event feed (`GET /billing/events`), or one billing's events
-        (`GET /billing/events/{integration_identifier}`)."""
+        (`GET /billing/events/{integration_identifier}`). To follow the feed across runs, keep
+        the last page's `next_page_token` and pass it next time."""
         if integration_identifier is not None:
             if since is not None:
                 raise ValueError("since applies to the whole feed, not to one billing's events")
             path = f"/billing/events/{_ii(integration_identifier)}"
-            return AsyncPager(
-                self._transport, path, keys=("events", "billings"), model=BillingEvent
-            )
-        return AsyncPager(
-            self._transport,
-            "/billing/events",
-            keys=("events",),
-            model=BillingEvent,
-            params={"start_datetime": _iso(since)},
-        )
+            return self._pager(path, ("events", "billings"), BillingEvent, next_page_token)
+        params = {"start_datetime": _iso(since)}
+        return self._pager("/billing/events", "events", BillingEvent, next_page_token, params)
 
     def list_paid_installments(
-        self, start: date | str | None = None, end: date | str | None = None
+        self,
+        start: date | str | None = None,
+        end: date | str | None = None,
+        *,
+        next_page_token: str | None = None,
     ) -> AsyncPager[Installment]:
         """Installments paid between two dates, inclusive
         (`GET /billing/installment/by_payment_date`, YYYY-MM-DD)."""
         params = {"start_paid_at_date": _day(start), "end_paid_at_date": _day(end)}
+        path = "/billing/installment/by_payment_date"
+        return self._pager(path, "installments", Installment, next_page_token, params)
+
+    def _pager(
+        self,
+        path: str,
+        keys: str | tuple[str, ...],
+        model: type[T],
+        next_page_token: str | None,
+        params: dict[str, str | None] | None = None,
+    ) -> AsyncPager[T]:
         return AsyncPager(
-            self._transport,
-            "/billing/installment/by_payment_date",
-            keys=("installments",),
-            model=Installment,
+            self._pipeline,
+            path,
+            keys=(keys,) if isinstance(keys, str) else keys,
+            model=model,
             params=params,
+            next_page_token=next_page_token,
         )
 
     async def attach_nf(self, integration_identifier: str, file: FileLike) -> MessageResponse:
@@ -157,22 +192,22 @@ class Billings(UpsertResource[BillingInput]):
         if not entries:
             raise ValueError("attach_files() needs at least one file")
         path = f"/billing/attachments/{_ii(integration_identifier)}"
-        body = await self._transport.request(
+        reply = await self._pipeline.request(
             "POST", path, content=json.dumps({"files": entries}).encode(), retryable=False
         )
-        return AttachmentsResponse.model_validate(body)
+        return AttachmentsResponse.model_validate(reply.data)
 
     async def _put(
         self, path: str, body: dict[str, Any] | None = None, *, retryable: bool = True
     ) -> MessageResponse:
         content = json.dumps(body).encode() if body is not None else None
-        raw = await self._transport.request("PUT", path, content=content, retryable=retryable)
-        return MessageResponse.model_validate(raw)
+        reply = await self._pipeline.request("PUT", path, content=content, retryable=retryable)
+        return MessageResponse.model_validate(reply.data)
 
     async def _post(self, path: str, body: dict[str, Any] | None) -> MessageResponse:
         content = json.dumps(body).encode() if body is not None else None
-        raw = await self._transport.request("POST", path, content=content, retryable=False)
-        return MessageResponse.model_validate(raw)
+        reply = await self._pipeline.request("POST", path, content=content, retryable=False)
+        return MessageResponse.model_validate(reply.data)
 
 
 def _ii(integration_identifier: str) -> str:

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
 
 from .._urls import require_safe_url
 from ..models import MessageResponse
+from ..webhooks import WebhookTopic
 from ._base import Resource
 
 
-class WebhookTopic(str, Enum):
-    CREATED = "payments/created"
-    REGISTERED = "payments/registered"
-    OVERDUE = "payments/overdue"
-    PAID = "payments/paid"
-    CANCELLED = "payments/cancelled"
-
-
 class Webhooks(Resource):
+    """`client.webhooks`: tell Neofin where to deliver events (verify them with
+    `neofin_async.webhooks.WebhookVerifier`)."""
+
     async def register(self, topic: WebhookTopic | str, destination: str) -> MessageResponse:
         """`POST /webhook`: deliver `topic` events to `destination` (https, or http on loopback).
 
@@ -26,6 +21,5 @@ class Webhooks(Resource):
         topic = WebhookTopic(topic).value
         require_safe_url(destination, "destination")
         body = json.dumps({"topic": topic, "destination": destination}).encode()
-        return MessageResponse.model_validate(
-            await self._transport.request("POST", "/webhook", content=body, retryable=False)
-        )
+        reply = await self._pipeline.request("POST", "/webhook", content=body, retryable=False)
+        return MessageResponse.model_validate(reply.data)

@@ -46,7 +46,6 @@ from ._events import (
 from ._signature import (
     API_VERSION_HEADER,
     DATETIME_HEADER,
-    DEFAULT_API_VERSION,
     SIGNATURE_HEADER,
     TOPIC_HEADER,
     WEBHOOK_ID_HEADER,
@@ -54,13 +53,12 @@ from ._signature import (
     signed_headers,
     verify_signature,
 )
-from ._verifier import DEFAULT_TOLERANCE, WebhookVerifier
+from ._topics import WebhookTopic
+from ._verifier import WebhookVerifier
 
 __all__ = [
     "API_VERSION_HEADER",
     "DATETIME_HEADER",
-    "DEFAULT_API_VERSION",
-    "DEFAULT_TOLERANCE",
     "EVENT_TYPES",
     "SIGNATURE_HEADER",
     "TOPIC_HEADER",
@@ -82,6 +80,7 @@ __all__ = [
     "StaleWebhookError",
     "WebhookError",
     "WebhookEvent",
+    "WebhookTopic",
     "WebhookVerifier",
     "parse_event",
     "sign",

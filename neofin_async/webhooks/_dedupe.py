@@ -10,10 +10,6 @@ from typing import Literal
 
 from .._constants import WEBHOOK_DEDUPE_SIZE, WEBHOOK_DEDUPE_TTL
 
-DEFAULT_DEDUPE_SIZE = WEBHOOK_DEDUPE_SIZE
-DEFAULT_DEDUPE_TTL = WEBHOOK_DEDUPE_TTL
-
-
 Claim = Literal["new", "in_flight", "done"]
 
 
@@ -27,8 +23,8 @@ class Deduplicator:
 
     def __init__(
         self,
-        maxsize: int = DEFAULT_DEDUPE_SIZE,
-        ttl: float = DEFAULT_DEDUPE_TTL,
+        maxsize: int = WEBHOOK_DEDUPE_SIZE,
+        ttl: float = WEBHOOK_DEDUPE_TTL,
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

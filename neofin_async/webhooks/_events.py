@@ -12,9 +12,9 @@ from pydantic import BaseModel, Field, TypeAdapter, field_validator
 
 from ..models._base import OutputModel, field_errors
 from ..models._types import Number, Text, Timestamp
-from ..resources.webhooks import WebhookTopic
 from ._errors import MalformedWebhookError, MissingHeaderError
 from ._signature import API_VERSION_HEADER, DATETIME_HEADER, TOPIC_HEADER, WEBHOOK_ID_HEADER
+from ._topics import WebhookTopic
 
 
 class Danfe(OutputModel):

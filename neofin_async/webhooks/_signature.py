@@ -9,14 +9,13 @@ import uuid
 from datetime import datetime, timezone
 
 from .._constants import WEBHOOK_API_VERSION
-from ..resources.webhooks import WebhookTopic
+from ._topics import WebhookTopic
 
 TOPIC_HEADER = "X-Neofin-Topic"
 SIGNATURE_HEADER = "X-Neofin-Hmac-SHA256"
 WEBHOOK_ID_HEADER = "X-Neofin-Webhook-ID"
 DATETIME_HEADER = "X-Neofin-Datetime"
 API_VERSION_HEADER = "X-Neofin-API-Version"
-DEFAULT_API_VERSION = WEBHOOK_API_VERSION
 
 
 def sign(raw_body: bytes, secret_key: str) -> str:
@@ -43,7 +42,7 @@ def signed_headers(
     topic: WebhookTopic | str,
     webhook_id: str | None = None,
     sent_at: datetime | None = None,
-    api_version: str = DEFAULT_API_VERSION,
+    api_version: str = WEBHOOK_API_VERSION,
 ) -> dict[str, str]:
     """The headers Neofin sends with `raw_body`: for the emulator and for testing your handlers."""
     moment = sent_at or datetime.now(timezone.utc)

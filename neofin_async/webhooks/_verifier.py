@@ -28,8 +28,6 @@ from ._signature import (
     verify_signature,
 )
 
-DEFAULT_TOLERANCE = WEBHOOK_TOLERANCE
-
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -47,7 +45,7 @@ class WebhookVerifier:
         self,
         secret_key: str | None = None,
         *,
-        tolerance: float | timedelta | None = DEFAULT_TOLERANCE,
+        tolerance: float | timedelta | None = WEBHOOK_TOLERANCE,
         dedupe: Deduplicator | bool = True,
         now: Callable[[], datetime] = _utcnow,
     ) -> None:

@@ -1,0 +1,342 @@
+"""Runs across time: the content-aware journal (nightly re-runs), clean stops (a signal, a dead
+host), sourced items, options, and request bodies within the size limit."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from conftest import API_KEY, SECRET_KEY, billing_item
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import neofin_async as nf
+from neofin_async._constants import MAX_REQUEST_BYTES
+from neofin_async.bulk import Journal, JournalScope, Sourced
+from neofin_async.emulator import Emulator
+
+
+async def no_sleep(_: float) -> None:
+    await anyio.lowlevel.checkpoint()
+
+
+class Recorder:
+    """A Neofin stand-in that queues everything and remembers what each request carried."""
+
+    def __init__(self) -> None:
+        self.requests: list[list[dict[str, Any]]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        self.requests.append(body.get("billings") or body["customers"])
+        return httpx.Response(202, json={"message": "queued", "errors": {}})
+
+    @property
+    def sent(self) -> list[str]:
+        return [item["integration_identifier"] for batch in self.requests for item in batch]
+
+    def client(self, **options: Any) -> nf.NeofinClient:
+        http = httpx.AsyncClient(transport=httpx.MockTransport(self))
+        return nf.NeofinClient(API_KEY, SECRET_KEY, http_client=http, **options)
+
+
+def day(n: int, amounts: dict[int, int] | None = None) -> list[dict[str, Any]]:
+    """An export of `n` billings; `amounts` edits some of them."""
+    amounts = amounts or {}
+    return [
+        billing_item(integration_identifier=f"ERP-{i}", amount=amounts.get(i, 1000 + i))
+        for i in range(n)
+    ]
+
+
+# -- the content-aware journal -----------------------------------------------------------------
+
+
+async def test_a_nightly_rerun_sends_only_what_changed(tmp_path: Path) -> None:
+    journal = tmp_path / "sync.sqlite"
+    server = Recorder()
+    async with server.client() as client:
+        first = await client.billings.bulk_upsert(day(1000), journal=journal)
+        second = await client.billings.bulk_upsert(
+            day(1000, {3: 99, 500: 77}) + day(1010)[1000:], journal=journal
+        )
+    assert first.ok and first.unchanged == 0 and first.requests == 20
+    assert second.ok and second.total == 1010 and second.unchanged == 998
+    assert server.sent[1000:] == ["ERP-3", "ERP-500", *(f"ERP-{i}" for i in range(1000, 1010))]
+    assert [b["amount"] for b in server.requests[-1][:2]] == [99, 77]
+    assert second.to_dict()["unchanged"] == 998
+
+
+async def test_the_journal_remembers_what_was_accepted_not_what_was_sent(tmp_path: Path) -> None:
+    """A rejected change leaves the server (and the journal) with the old content: sending
+    the old content again is skipped; a failed chunk's items are sent again."""
+    journal = tmp_path / "sync.sqlite"
+    answers = iter(["queued", "reject-0", "fail", "queued", "queued"])
+    sent: list[list[int]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append([b["amount"] for b in json.loads(request.content)["billings"]])
+        kind = next(answers)
+        if kind == "reject-0":
+            return httpx.Response(202, json={"message": "", "errors": {"amount[0]": ["bad"]}})
+        if kind == "fail":
+            return httpx.Response(500)
+        return httpx.Response(202, json={"message": "queued", "errors": {}})
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    async with nf.NeofinClient(API_KEY, SECRET_KEY, http_client=http, max_retries=0) as client:
+        assert (await client.billings.bulk_upsert(day(2), journal=journal)).ok
+        rejected = await client.billings.bulk_upsert(day(2, {0: 5, 1: 6}), journal=journal)
+        assert (rejected.rejected, rejected.accepted) == (1, 1)  # item 1 now holds 6
+        back = await client.billings.bulk_upsert(day(2, {1: 6}), journal=journal)
+        assert back.unchanged == 2 and back.requests == 0  # item 0 was never changed
+        failed = await client.billings.bulk_upsert(day(2, {1: 7}), journal=journal)
+        assert failed.failed == 1
+        again = await client.billings.bulk_upsert(day(2, {1: 6}), journal=journal)
+    assert again.unchanged == 1 and sent[-1] == [6]  # the failed 7 may be there: resend 6
+
+
+async def test_two_files_sharing_a_journal_do_not_disturb_each_other(tmp_path: Path) -> None:
+    journal = tmp_path / "shared.sqlite"
+    server = Recorder()
+    billings = day(100)
+    customers = [{"document": "52998224725", "integration_identifier": f"C-{i}"} for i in range(7)]
+    async with server.client() as client:
+        await client.billings.bulk_upsert(billings[:60], journal=journal)
+        await client.customers.bulk_upsert(customers, journal=journal)
+        other = await client.billings.bulk_upsert(billings[40:], journal=journal)
+        again = await client.customers.bulk_upsert(customers, journal=journal)
+    assert (other.unchanged, other.accepted) == (20, 60)
+    assert again.unchanged == 7
+    with Journal(journal) as j:
+        assert j.counts() == {"accepted": 107}
+        scope = JournalScope(client.account, "neofin", "customers")
+        assert j.counts(scope) == {"accepted": 7}
+
+
+async def test_another_account_does_not_share_a_journal_scope(tmp_path: Path) -> None:
+    journal = tmp_path / "sync.sqlite"
+    server = Recorder()
+    async with server.client() as client:
+        await client.billings.bulk_upsert(day(10), journal=journal)
+        other = client.with_options(api_key="another-account-key")
+        assert other.account != client.account and API_KEY not in client.account
+        result = await other.billings.bulk_upsert(day(10), journal=journal)
+        tenant = await other.billings.bulk_upsert(day(10), journal=journal, tenant="acme")
+    assert result.unchanged == 0 and tenant.unchanged == 0 and len(server.sent) == 30
+
+
+async def test_a_first_format_journal_is_migrated_never_misread(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:  # neofin-async 0.1: by input position
+        db.execute("CREATE TABLE items (idx INTEGER PRIMARY KEY, identifier TEXT, state TEXT "
+                   "NOT NULL, message TEXT NOT NULL DEFAULT '')")  # fmt: skip
+        db.executemany("INSERT INTO items VALUES (?, ?, 'accepted', '')", [(0, "ERP-0")])
+    server = Recorder()
+    async with server.client() as client:
+        result = await client.billings.bulk_upsert(day(3), journal=path)
+    assert result.unchanged == 0 and server.sent == ["ERP-0", "ERP-1", "ERP-2"]
+    assert "older neofin-async" in caplog.text
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM items_v1").fetchone() == (1,)
+        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+
+
+def test_a_newer_or_foreign_journal_is_refused(tmp_path: Path) -> None:
+    newer = tmp_path / "newer.sqlite"
+    with sqlite3.connect(newer) as db:
+        db.execute("PRAGMA user_version = 9")
+    with pytest.raises(nf.ConfigurationError, match="format 9, written by a newer"):
+        Journal(newer)
+    foreign = tmp_path / "notes.txt"
+    foreign.write_text("not a database at all, just some text " * 100)
+    with pytest.raises(nf.ConfigurationError, match="not a neofin-async journal"):
+        Journal(foreign)
+
+
+async def test_sourced_items_are_skipped_without_being_loaded(tmp_path: Path) -> None:
+    loaded: list[int] = []
+
+    def rows(edit: int | None = None) -> Iterator[Sourced]:
+        for i, item in enumerate(day(200, {edit: 1} if edit is not None else None)):
+
+            def load(i: int = i, item: dict[str, Any] = item) -> dict[str, Any]:
+                loaded.append(i)
+                return item
+
+            digest = f"line {i} amount {item['amount']}".encode()
+            yield Sourced(key=item["integration_identifier"], digest=digest, load=load)
+
+    server = Recorder()
+    async with server.client() as client:
+        await client.billings.bulk_upsert(rows(), journal=tmp_path / "j.sqlite")
+        loaded.clear()
+        result = await client.billings.bulk_upsert(rows(edit=7), journal=tmp_path / "j.sqlite")
+    assert loaded == [7] and result.unchanged == 199 and server.sent[-1] == "ERP-7"
+
+
+journal_runs = st.lists(  # each run: the export's amounts by key (a key may disappear)
+    st.dictionaries(st.integers(0, 30), st.integers(1, 4), min_size=1, max_size=25),
+    min_size=1,
+    max_size=5,
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(runs=journal_runs, fail_rate=st.sampled_from([0.0, 0.3]), seed=st.integers(0, 1000))
+def test_the_emulator_ends_with_the_last_content_of_every_key(
+    tmp_path_factory: pytest.TempPathFactory,
+    runs: list[dict[int, int]],
+    fail_rate: float,
+    seed: int,
+) -> None:
+    """Whatever the runs and the faults, a final run over the last export leaves the server
+    with exactly that content; and no run ever leaves it holding content no run sent."""
+    journal = tmp_path_factory.mktemp("j") / "sync.sqlite"
+    emulator = Emulator(fail_rate=fail_rate, drop_rate=fail_rate / 3, seed=seed)
+
+    def export(amounts: dict[int, int]) -> list[dict[str, Any]]:
+        return [billing_item(integration_identifier=f"K{k}", amount=v) for k, v in amounts.items()]
+
+    async def scenario() -> None:
+        async with emulator.client(retry_policy=nf.RetryPolicy(sleep=no_sleep)) as client:
+            for amounts in runs:
+                result = await client.billings.bulk_upsert(export(amounts), journal=journal)
+                assert result.total == len(amounts)
+                for index, key in (e for e in _accepted_keys(result, amounts)):
+                    assert emulator.billings[key].data["amount"] == amounts[index]
+            emulator.configure(fail_rate=0.0, drop_rate=0.0)
+            final = await client.billings.bulk_upsert(export(runs[-1]), journal=journal)
+            assert final.ok
+
+    anyio.run(scenario)
+    last = runs[-1]
+    assert {
+        key: b.data["amount"] for key, b in emulator.billings.items() if int(key[1:]) in last
+    } == {f"K{k}": v for k, v in last.items()}
+
+
+def _accepted_keys(result: nf.BulkResult, amounts: dict[int, int]) -> Iterator[tuple[int, str]]:
+    not_accepted = {e.index for e in result.errors}
+    for index, key in enumerate(amounts):
+        if index not in not_accepted:
+            yield key, f"K{key}"
+
+
+# -- clean stops ---------------------------------------------------------------------------------
+
+
+async def test_stop_lets_chunks_in_flight_finish_and_counts_the_rest() -> None:
+    release = anyio.Event()
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        await release.wait()
+        return httpx.Response(202, json={"message": "queued", "errors": {}})
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+
+    async def interrupt() -> None:
+        await anyio.sleep(0.05)
+        stream.stop("interrupted by the user", grace=5)
+        release.set()
+
+    async with nf.NeofinClient(API_KEY, SECRET_KEY, http_client=http) as client:
+        stream = client.billings.stream_upsert(day(1000), concurrency=3)
+        async with stream, anyio.create_task_group() as tg:
+            tg.start_soon(interrupt)
+            chunks = [chunk async for chunk in stream]
+    result = stream.result
+    assert result.total == 1000 and (result.accepted, result.failed) == (150, 0)
+    assert result.not_sent == 850 and str(result.stopped_by) == "interrupted by the user"
+    assert sum(len(c.accepted) for c in chunks) == 150
+
+
+async def test_stop_gives_up_on_chunks_in_flight_after_the_grace() -> None:
+    async def answer(request: httpx.Request) -> httpx.Response:
+        await anyio.sleep(3600)
+        raise AssertionError("unreachable")
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    async with nf.NeofinClient(API_KEY, SECRET_KEY, http_client=http) as client:
+        stream = client.billings.stream_upsert(day(300), concurrency=2)
+        async with stream, anyio.create_task_group() as tg:
+            tg.start_soon(lambda: _stop_later(stream, 0.05, grace=0.1))
+            async for _ in stream:
+                pass
+    result = stream.result
+    assert (result.failed, result.not_sent) == (100, 200)
+    assert all("may or may not hold these items" in e.message for e in result.errors[:100])
+
+
+async def _stop_later(stream: nf.BulkStream, delay: float, *, grace: float) -> None:
+    await anyio.sleep(delay)
+    stream.stop("interrupted", grace=grace)
+
+
+async def test_a_dead_host_stops_the_run_after_a_few_chunks() -> None:
+    attempts = 0
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        nonlocal attempts
+        attempts += 1
+        raise httpx.ConnectError("Connection refused", request=request)
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(refuse))
+    policy = nf.RetryPolicy(sleep=no_sleep)
+    async with nf.NeofinClient(API_KEY, SECRET_KEY, http_client=http, retry_policy=policy) as c:
+        result = await c.billings.bulk_upsert(day(20_000), concurrency=1)
+        patient = await c.billings.bulk_upsert(
+            day(500), concurrency=1, max_connection_failures=None
+        )
+    assert (result.failed, result.not_sent) == (150, 19_850)
+    assert attempts - 30 == 3 * 3  # three chunks, each tried three times
+    assert isinstance(result.stopped_by, nf.APIConnectionError)
+    assert "could not be reached: 3 chunks in a row" in str(result.stopped_by)
+    assert patient.failed == 500 and patient.stopped_by is None
+
+
+async def test_options_object_and_keywords_mean_the_same() -> None:
+    server = Recorder()
+    options = nf.BulkOptions(chunk_size=7, concurrency=2)
+    async with server.client() as client:
+        a = await client.billings.bulk_upsert(day(30), options)
+        b = await client.billings.bulk_upsert(day(30), chunk_size=7, concurrency=2)
+        c = await client.billings.bulk_upsert(day(30), options, chunk_size=10)
+    assert a.requests == b.requests == 5 and c.requests == 3
+    with pytest.raises(ValueError, match="chunk_size must be between 1 and 50"):
+        await client.billings.bulk_upsert(day(3), chunk_size=51)
+    with pytest.raises(ValueError, match="concurrency must be at least 1"):
+        nf.BulkOptions(concurrency=0)
+
+
+async def test_a_chunk_over_the_request_size_limit_is_sent_in_parts() -> None:
+    server = Recorder()
+    big = "x" * (MAX_REQUEST_BYTES // 20)  # 50 of these cannot go in one request
+    items = [billing_item(integration_identifier=f"P{i}", boleto_base64=big) for i in range(50)]
+    async with server.client() as client:
+        result = await client.billings.bulk_upsert(items)
+    assert result.ok and result.requests == len(server.requests) > 1
+    sizes = [len(json.dumps({"billings": batch})) for batch in server.requests]
+    assert max(sizes) <= MAX_REQUEST_BYTES and sorted(server.sent) == sorted(
+        f"P{i}" for i in range(50)
+    )
+
+
+def test_the_keywords_are_the_options() -> None:
+    """`BulkChanges` (the keywords' types) and `BulkOptions` name the same settings."""
+    import dataclasses
+
+    from neofin_async.bulk import BulkChanges
+
+    fields = [f.name for f in dataclasses.fields(nf.BulkOptions)]
+    assert list(BulkChanges.__annotations__) == fields
