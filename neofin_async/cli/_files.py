@@ -23,7 +23,6 @@ import sys
 from array import array
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import partial
 from itertools import islice
 from typing import IO, Any, TypeVar
@@ -32,6 +31,7 @@ import anyio.to_thread
 
 from .._constants import MAX_REQUEST_BYTES
 from .._exceptions import InvalidItemError
+from ..bulk import Sourced
 from ._columns import Fields, Layout, _as_field, converters, normalize, resolve
 from ._options import Format, ReadOptions
 
@@ -48,15 +48,6 @@ READER_VERSION = 1
 """Part of every digest: bump it when a change here reads the same bytes differently."""
 _BATCH = 256
 _T = TypeVar("_T")
-
-
-@dataclass(slots=True)
-class Sourced:
-    """Stand-in for `neofin_async.bulk.Sourced` (core-interfaces.md) until the core lands."""
-
-    key: str | None
-    digest: bytes
-    load: Callable[[], Any]
 
 
 def format_of(path: str, first_line: str, forced: Format | None) -> Format:
@@ -162,21 +153,23 @@ class Records:
                 lines.append(line)
                 yield load(text, cells, bad)
 
-    def sourced(self) -> Iterator[Sourced]:
-        """Every record as a `Sourced`: key and digest now, the record on `load()`."""
+    def sourced(self, *, digests: bool = True) -> Iterator[Sourced]:
+        """Every record as a `Sourced`: key and digest now, the record on `load()`. Without
+        `digests` (no journal to compare them with), the digest is left empty."""
         make, lines = self._sourced, self.lines
         with self._reading() as rows:
             for row in rows:
                 lines.append(row[0])
-                yield make(row)
+                yield make(row, digests)
 
     async def __aiter__(self) -> AsyncIterator[dict[str, Any] | InvalidItemError]:
         """The records, read in a worker thread so a slow input never blocks the event loop."""
         async for record in in_thread(iter(self)):
             yield record
 
-    def asourced(self) -> AsyncIterator[Sourced]:
-        return in_thread(self.sourced())
+    def asourced(self, *, digests: bool = True) -> AsyncIterator[Sourced]:
+        """`sourced()`, read in a worker thread."""
+        return in_thread(self.sourced(digests=digests))
 
     def close(self) -> None:
         if not self._closed and self.path != "-":  # leave the process's stdin open
@@ -417,12 +410,15 @@ class Records:
         text = json.dumps(described, sort_keys=True, ensure_ascii=False)
         return hashlib.blake2b(text.encode(), digest_size=16)
 
-    def _sourced(self, row: Row) -> Sourced:
+    def _sourced(self, row: Row, digests: bool) -> Sourced:
         _, raw, text, cells, bad = row
-        digest = self._prefix.copy()
-        digest.update(raw)
+        digest = b""
+        if digests:
+            hashed = self._prefix.copy()
+            hashed.update(raw)
+            digest = hashed.digest()
         if self.format == "jsonl":
-            return self._sourced_json(row, digest.digest())
+            return self._sourced_json(row, digest)
         at = self._key_at
         if cells is not None:
             key = self._key_of(cells)
@@ -431,7 +427,7 @@ class Records:
             key = (parts[at].strip() or None) if at < len(parts) else None
         else:
             key = None
-        return Sourced(key, digest.digest(), partial(self._load, text, cells, bad))
+        return Sourced(key, digest, partial(self._load, text, cells, bad))
 
     def _sourced_json(self, row: Row, digest: bytes) -> Sourced:
         """A JSON object is parsed to find its key (`json` is fast; converting is not)."""

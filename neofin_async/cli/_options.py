@@ -8,7 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from .._constants import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, MAX_BATCH_SIZE
+from .._constants import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_CONNECTION_FAILURES,
+    DEFAULT_TIMEOUT,
+    MAX_BATCH_SIZE,
+)
 from .._exceptions import ConfigurationError
 from ._columns import AmountUnit, Fields, check_mapping, fields_of, read_mapping
 
@@ -53,7 +58,9 @@ class SendOptions:
     chunk_size: int = MAX_BATCH_SIZE
     deadline: float | None = None
     journal: str | None = None
-    detect_duplicates: bool = False
+    detect_duplicates: bool = True
+    """Refuse a repeated key (invalid, naming the line of the first); `--allow-duplicates`."""
+    max_connection_failures: int | None = DEFAULT_MAX_CONNECTION_FAILURES
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -113,7 +120,8 @@ def upsert_options(args: argparse.Namespace) -> UpsertOptions:
             chunk_size=args.chunk_size,
             deadline=args.deadline,
             journal=args.journal,
-            detect_duplicates=args.detect_duplicates,
+            detect_duplicates=not args.allow_duplicates,
+            max_connection_failures=args.max_connection_failures or None,
         ),
         report=ReportOptions(path=args.report, progress_every=args.progress_every),
     )

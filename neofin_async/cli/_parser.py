@@ -6,7 +6,13 @@ import argparse
 from collections.abc import Callable, Mapping
 from typing import NoReturn
 
-from .._constants import DEFAULT_CONCURRENCY, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, MAX_BATCH_SIZE
+from .._constants import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_CONNECTION_FAILURES,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    MAX_BATCH_SIZE,
+)
 from .._version import __version__
 
 PROG = "neofin-async"
@@ -170,8 +176,8 @@ def build_parser(
     upsert.add_argument(
         "--journal",
         metavar="FILE",
-        help="SQLite journal: run again with the same journal after a crash to resend only "
-        "what was not accepted yet",
+        help="SQLite journal (or a postgresql:// DSN): a later run with the same journal "
+        "sends only the rows that changed, or were not accepted yet (a crash, a stop)",
     )
     upsert.add_argument(
         "--report",
@@ -179,9 +185,21 @@ def build_parser(
         help="write the totals and every item not accepted (line, identifier, state, reason)",
     )
     upsert.add_argument(
-        "--detect-duplicates",
+        "--allow-duplicates",
         action="store_true",
-        help="refuse a repeated integration_identifier (invalid) instead of sending it again",
+        help="send a repeated integration_identifier again (the last one wins) instead of "
+        "refusing it (invalid, naming the line of the first)",
+    )
+    upsert.add_argument(  # the default now; kept so that older scripts keep working
+        "--detect-duplicates", action="store_true", help=argparse.SUPPRESS
+    )
+    upsert.add_argument(
+        "--max-connection-failures",
+        type=_number(int, 0),
+        default=DEFAULT_MAX_CONNECTION_FAILURES,
+        metavar="N",
+        help="stop after N chunks in a row fail to reach the API (the rest is not_sent; "
+        f"--journal resumes it) (default {DEFAULT_MAX_CONNECTION_FAILURES}; 0: never stop)",
     )
     upsert.add_argument(
         "--progress-every",

@@ -80,6 +80,7 @@ class Reporter:
 
     def update(self, progress: Progress) -> None:
         self.last = progress
+        self.skipped = progress.unchanged
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[Reporter]:
@@ -199,12 +200,12 @@ class Reporter:
 def summary_rows(
     result: BulkResult, notes: Sequence[tuple[str, str]] = ()
 ) -> list[tuple[str, str]]:
-    sent = answered(result.counts, result.skipped)
+    sent = answered(result.counts, result.unchanged)
     rate = sent / result.elapsed if result.elapsed > 0 else 0.0
     rows: list[tuple[str, str]] = [(s, str(getattr(result, s))) for s in STATES]
     rows.append(("total", str(result.total)))
-    if result.skipped:
-        rows.append(("accepted by an earlier run (journal)", str(result.skipped)))
+    if result.unchanged:
+        rows.append(("unchanged: accepted by an earlier run (journal)", str(result.unchanged)))
     rows += [
         ("requests", str(result.requests)),
         ("retries", str(result.retries)),
