@@ -42,8 +42,8 @@ async def upsert(options: UpsertOptions) -> int:
     print_summary(
         result, f"{resource} from {records.name} -> {target.description}", notes=_notes(records)
     )
-    _show_stop(result, interrupted, journal)
     _show_errors(result, records)
+    _show_stop(result, interrupted, journal)
     if options.report.path:
         write_report(options.report.path, result, records, resource, target.description)
         print(f"Report: {options.report.path}", file=sys.stderr)
