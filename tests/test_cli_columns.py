@@ -12,8 +12,9 @@ import pytest
 import neofin_async as nf
 from neofin_async._brazil import sao_paulo
 from neofin_async._exceptions import ConfigurationError
+from neofin_async.bulk import Sourced
 from neofin_async.cli._columns import fields_of, normalize, parse_centavos, parse_date, resolve
-from neofin_async.cli._files import Records, Sourced
+from neofin_async.cli._files import Records, write_records
 from neofin_async.cli._options import ReadOptions
 from neofin_async.models import BillingInput, CustomerInput
 
@@ -306,3 +307,38 @@ def test_estimate_comes_from_the_bytes_read(tmp_path: Path) -> None:
     assert estimate is not None and not estimate[1] and 900 <= estimate[0] <= 1100
     list(rows)
     assert reader.estimate() == (1000, True)
+
+
+async def test_a_rerun_skips_unchanged_rows_without_parsing_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from neofin_async.cli._sample import BILLING_COLUMNS, billings
+    from neofin_async.emulator import Emulator
+
+    rows = list(billings(120, seed=5))
+    path = tmp_path / "export.csv"
+
+    def export() -> None:
+        with open(path, "w", encoding="utf-8", newline="") as file:
+            write_records(rows, BILLING_COLUMNS, file, "csv")
+
+    loads = 0
+    load = Records._load
+
+    def counted(self: Records, *args: Any) -> Any:
+        nonlocal loads
+        loads += 1
+        return load(self, *args)
+
+    monkeypatch.setattr(Records, "_load", counted)
+    journal = str(tmp_path / "sync.sqlite")
+    async with Emulator().client() as client:
+        export()
+        first = await client.billings.bulk_upsert(records(path).asourced(), journal=journal)
+        assert (first.accepted, loads) == (120, 120)
+        rows[7]["amount"] += 1
+        export()
+        loads = 0
+        second = await client.billings.bulk_upsert(records(path).asourced(), journal=journal)
+    assert (second.accepted, second.unchanged, second.requests) == (120, 119, 1)
+    assert loads == 1  # only the edited row was parsed (and validated)
