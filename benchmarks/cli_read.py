@@ -2,6 +2,7 @@
 
     python -m benchmarks.cli_read [--rows 100000] [--rounds 5] [--baseline REV]
     python -m benchmarks.cli_read --sample-rss 1000000
+    python -m benchmarks.cli_read --rerun 1000000
 
 Reading: microseconds per row of the CLI's reader on a 24-column export (the `sample` data),
 best of `--rounds` rounds in rotating order, all in this process: the reader of git revision
@@ -10,7 +11,10 @@ journal re-run skips an unchanged row; `Sourced` then `load()`), the same rows a
 ERP writes them (cp1252, `;`, `sep=;`, day-first dates, reais, Portuguese headers mapped with
 `--columns`), and `csv.reader` alone as the floor. `--sample-rss N`: peak RSS of
 `neofin-async sample billings N -o /dev/null` at the baseline revision and today, each in a
-fresh process. Nothing here asserts; numbers move with the machine's load, ratios less.
+fresh process. `--rerun N`: the nightly job through the real command against the sink
+(benchmarks/sink.py): N rows without a journal, the same with a journal (its cost), then a
+re-run with the same journal where 1% of the rows changed (requests and wall time against
+the first run). Nothing here asserts; numbers move with the machine's load, ratios less.
 """
 
 from __future__ import annotations
@@ -215,14 +219,67 @@ def _peak_rss(tree: Path, count: int) -> tuple[float, float]:
     return usage.ru_maxrss / 1024, time.perf_counter() - started
 
 
+def rerun(count: int) -> None:
+    """The nightly re-run through the command: requests and wall time, first run vs 1% changed."""
+    from .servers import sink
+
+    with tempfile.TemporaryDirectory() as directory, sink() as target:
+        folder = Path(directory)
+        export, journal = folder / "export.csv", folder / "sync.sqlite"
+        rows = list(_sample.billings(count, seed=1))
+        _write(export, rows)
+        runs = [("no journal", False), ("journal, first run", True)]
+        measured = [
+            _command_run(export, target.url, folder, journal if j else None) for _, j in runs
+        ]
+        for row in rows[::100]:  # 1% of the rows changed in the ERP
+            row["amount"] += 1
+        _write(export, rows)
+        runs.append(("journal, 1% changed", True))
+        measured.append(_command_run(export, target.url, folder, journal))
+    print(f"\nThe nightly job, {count:,} rows through `neofin-async upsert` to the sink\n")
+    print(f"| {'run':<22} | requests | wall s | rows/s  | vs first run |")
+    print(f"|{'-' * 24}|----------|--------|---------|--------------|")
+    first = measured[1][1]
+    for (name, _), (requests, seconds) in zip(runs, measured, strict=True):
+        print(
+            f"| {name:<22} | {requests:>8,} | {seconds:6.1f} | {count / seconds:7,.0f} "
+            f"| {seconds / first:11.2f}x |"
+        )
+
+
+def _write(path: Path, rows: list[dict[str, Any]]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as file:
+        write_records(rows, _sample.BILLING_COLUMNS, file, "csv")
+
+
+def _command_run(export: Path, url: str, folder: Path, journal: Path | None) -> tuple[int, float]:
+    import json
+
+    report = folder / "report.json"
+    command = [sys.executable, "-m", "neofin_async.cli", "upsert", "billings", str(export)]
+    command += ["--base-url", url, "--concurrency", "16", "--report", str(report)]
+    if journal is not None:
+        command += ["--journal", str(journal)]
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{command} failed: {done.stderr[-2000:]}")
+    return json.loads(report.read_text())["requests"], seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--baseline", default=BASELINE, metavar="REV")
     parser.add_argument("--sample-rss", type=int, metavar="N", help="measure `sample` instead")
+    parser.add_argument("--rerun", type=int, metavar="N", help="measure the nightly re-run")
     args = parser.parse_args()
-    if args.sample_rss:
+    if args.rerun:
+        rerun(args.rerun)
+    elif args.sample_rss:
         sample_rss(args.sample_rss, args.baseline)
     else:
         reading(args.rows, args.rounds, args.baseline)

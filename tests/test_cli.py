@@ -390,7 +390,7 @@ def test_a_run_killed_with_sigkill_resumes_from_its_journal(tmp_path: Path) -> N
     assert set(resent).isdisjoint(journalled)  # nothing accepted was sent again
     assert len(resent) == len(set(resent)) == 400 - len(journalled)
     assert set(emulator.billings) == set(identifiers)  # nothing lost
-    assert "accepted by an earlier run (journal)" in second.stdout
+    assert "unchanged, not sent (journal)" in second.stdout
 
 
 # -- get, list, emulator -------------------------------------------------------------------------

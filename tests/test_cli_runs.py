@@ -77,13 +77,13 @@ def test_a_nightly_rerun_sends_only_the_rows_that_changed(
         )
     data = load(report)
     assert (data["total"], data["accepted"], data["unchanged"]) == (303, 303, 295)
-    assert "unchanged: accepted by an earlier run (journal)" in second.stdout
+    assert "unchanged, not sent (journal)" in second.stdout
     summary = {
         cells[1]: cells[2]
         for line in second.stdout.splitlines()
         if len(cells := [c.strip() for c in line.split("│")]) == 4
     }
-    assert summary["unchanged: accepted by an earlier run (journal)"] == "295"
+    assert summary["unchanged, not sent (journal)"] == "295"
     assert summary["requests"] == "1"  # 8 items changed: one chunk
 
     emulator.phase = 3
@@ -188,7 +188,7 @@ def test_ctrl_c_stops_cleanly_with_summary_report_and_journal(tmp_path: Path) ->
         assert run.returncode == 130, err
         assert "Stopping (interrupted (Ctrl-C))" in err and "Traceback" not in err
         assert "The run stopped early: interrupted (Ctrl-C)." in out
-        assert f"--journal {journal}" in out
+        assert f"(with the same --journal {journal})" in out
         data = load(report)
         assert data["total"] == 2000 and 40 <= data["accepted"] < 2000
         assert data["accepted"] + data["failed"] + data["not_sent"] == 2000

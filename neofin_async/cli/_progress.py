@@ -205,7 +205,7 @@ def summary_rows(
     rows: list[tuple[str, str]] = [(s, str(getattr(result, s))) for s in STATES]
     rows.append(("total", str(result.total)))
     if result.unchanged:
-        rows.append(("unchanged: accepted by an earlier run (journal)", str(result.unchanged)))
+        rows.append(("unchanged, not sent (journal)", str(result.unchanged)))
     rows += [
         ("requests", str(result.requests)),
         ("retries", str(result.retries)),

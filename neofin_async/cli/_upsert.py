@@ -30,7 +30,7 @@ SHOWN_ERRORS = 10
 async def upsert(options: UpsertOptions) -> int:
     _check_writable(options.report.path, "--report")
     journal = options.send.journal
-    if journal is not None and not journal.startswith(("postgresql://", "postgres://")):
+    if journal is not None and not _is_dsn(journal):
         _check_writable(journal, "--journal")
     async with connect(options.target) as target:
         records = Records(options.read, options.fields)  # unknown columns: refused here
@@ -102,7 +102,13 @@ async def _send(
 
 
 def _journal(value: str) -> JournalStore:
-    store, _ = open_journal(value)  # a newer or foreign file: a ConfigurationError (exit 2)
+    try:
+        store, _ = open_journal(value)  # a newer or foreign file: a ConfigurationError (exit 2)
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"--journal: a PostgreSQL journal needs the postgres extra "
+            f"(pip install 'neofin-async[postgres]'): {exc}"
+        ) from None
     if isinstance(store, Journal) and store.migrated:
         print(
             f"Journal {value} was written by an older neofin-async (by input position): "
@@ -110,6 +116,10 @@ def _journal(value: str) -> JournalStore:
             file=sys.stderr,
         )
     return store
+
+
+def _is_dsn(journal: str) -> bool:
+    return journal.startswith(("postgresql://", "postgres://"))
 
 
 def _show_stop(result: BulkResult, interrupted: bool, journal: str | None) -> None:
@@ -122,8 +132,9 @@ def _show_stop(result: BulkResult, interrupted: bool, journal: str | None) -> No
         why += " (check --base-url and the network; --max-connection-failures sets the limit)"
     print(f"The run stopped early: {why}.")
     if journal is not None:
+        shown = "" if _is_dsn(journal) else f" {journal}"  # a DSN may hold a password
         print(
-            f"Run the same command again (with --journal {journal}) to send the rest: "
+            f"Run the same command again (with the same --journal{shown}) to send the rest: "
             "what was accepted is not sent again."
         )
     else:
