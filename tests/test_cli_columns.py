@@ -342,3 +342,20 @@ async def test_a_rerun_skips_unchanged_rows_without_parsing_them(
         second = await client.billings.bulk_upsert(records(path).asourced(), journal=journal)
     assert (second.accepted, second.unchanged, second.requests) == (120, 119, 1)
     assert loads == 1  # only the edited row was parsed (and validated)
+
+
+def test_excel_unicode_text_utf16_with_tabs_is_read(tmp_path: Path) -> None:
+    text = "integration_identifier\tname\tdocument\r\nC-1\tConceição Ltda\t529.982.247-25\r\n"
+    path = tmp_path / "export.txt"
+    path.write_bytes(text.encode("utf-16"))  # with its BOM, as Excel writes "Unicode text"
+    assert read(path, "customers") == [
+        {"integration_identifier": "C-1", "name": "Conceição Ltda", "document": "529.982.247-25"}
+    ]
+    broken = tmp_path / "broken.txt"
+    broken.write_bytes(text.encode("utf-16")[:-4] + b"\x00\xd8" + "x\r\n".encode("utf-16-le"))
+    items = read(broken, "customers")
+    assert isinstance(items[-1], nf.InvalidItemError)
+    assert "is not utf-16 text" in items[-1].errors["(line)"][0]
+    utf8 = write(tmp_path, text, name="utf8.txt")
+    keys = [[s.digest for s in records(p, "customers").sourced()] for p in (path, utf8)]
+    assert keys[0] != keys[1]  # the encoding is part of the digest

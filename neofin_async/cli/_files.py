@@ -13,9 +13,11 @@ unchanged row without parsing or validating it.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import errno
 import hashlib
+import io
 import json
 import os
 import stat
@@ -93,13 +95,18 @@ class Records:
         self._ignored: dict[str, None] = {}
         self._json_names: dict[str, str | None] = {}
         self._names: tuple[str | None, ...] = ()
-        self._kept: tuple[tuple[int, str], ...] = ()
         self._key_at: int | None = None
         self._file = sys.stdin.buffer if self.path == "-" else _open(self.path)
         self._closed = False
         self._line = 0
         """The last physical line read."""
-        self._source = iter(self._file)
+        self._source: Iterator[bytes] = iter(self._file)
+        self._width = 1
+        wide = _wide_encoding(self._file, options.encoding)
+        if wide is not None:  # UTF-16 or UTF-32: decoded by io, then read as UTF-8 lines
+            self.encoding, self._width = "utf-8", 4 if "32" in wide else 2
+            self._source = _recoded(self._file, wide)
+        self._source_encoding = wide or options.encoding
         first = self._next_line()
         if first.startswith(codecs.BOM_UTF8):
             first = first[len(codecs.BOM_UTF8) :]
@@ -190,7 +197,7 @@ class Records:
         raw = next(self._source, b"")
         if raw:
             self._line += 1
-            self.bytes_read += len(raw)
+            self.bytes_read += len(raw) * self._width
         return raw
 
     def _decode(self, raw: bytes) -> tuple[str, bool]:
@@ -216,7 +223,7 @@ class Records:
         _, _, line, cells, bad = header
         if bad:
             raise ValueError(
-                f"{self.name}: the header is not {self.encoding} text; pass --encoding "
+                f"{self.name}: the header is not {self._source_encoding} text; pass --encoding "
                 "(e.g. --encoding cp1252) to read this file"
             )
         names = cells if cells is not None else (line or "").split(self.delimiter)
@@ -228,7 +235,6 @@ class Records:
             source=self.name,
         )
         self._names = self.layout.names
-        self._kept = tuple((i, n) for i, n in enumerate(self.layout.names) if n is not None)
         self._key_at = self.layout.index_of(self.fields.key)
         self._convert = self._converter(
             [n for n in self.layout.names if n is not None], from_text=True
@@ -387,7 +393,9 @@ class Records:
         return cells[at].strip() or None
 
     def _undecoded(self, identifier: str | None) -> InvalidItemError:
-        message = f"is not {self.encoding} text; pass --encoding (e.g. cp1252) to read this file"
+        message = (
+            f"is not {self._source_encoding} text; pass --encoding (e.g. cp1252) to read this file"
+        )
         return _invalid("(line)", message, identifier)
 
     # -- sourced ----------------------------------------------------------------------------
@@ -399,7 +407,7 @@ class Records:
             "reader": READER_VERSION,
             "resource": self.fields.resource,
             "format": self.format,
-            "encoding": codecs.lookup(self.encoding).name,
+            "encoding": codecs.lookup(self._source_encoding).name,
             "delimiter": self.delimiter,
             "fields": list(self.layout.names),
             "columns": sorted(options.columns.items()) if self.format == "jsonl" else None,
@@ -480,6 +488,30 @@ async def in_thread(items: Iterator[_T]) -> AsyncIterator[_T]:
     ):
         for item in batch:
             yield item
+
+
+def _wide_encoding(file: IO[bytes], encoding: str) -> str | None:
+    """The UTF-16 or UTF-32 codec to read `file` with (its BOM, or `encoding`), or None for
+    the byte-oriented encodings (UTF-8, cp1252, ...) that lines can be split in."""
+    head = file.peek(4)[:4] if isinstance(file, io.BufferedReader) else b""
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return encoding if "a;\n".encode(encoding) != b"a;\n" else None
+
+
+def _recoded(file: IO[bytes], encoding: str) -> Iterator[bytes]:
+    """The lines of a UTF-16/32 file as UTF-8 bytes; where the file did not decode, a byte
+    that is not UTF-8 either, so that its record is refused as not text."""
+    text = io.TextIOWrapper(file, encoding=encoding, errors="replace", newline="")
+    try:
+        for line in text:
+            raw = line.encode("utf-8", errors="surrogatepass")
+            yield raw.replace("\ufffd".encode(), b"\xff") if "\ufffd" in line else raw
+    finally:
+        with contextlib.suppress(ValueError):  # already closed
+            text.detach()  # the caller closes the file (and never stdin)
 
 
 def _invalid(field: str, message: str, identifier: str | None) -> InvalidItemError:

@@ -119,7 +119,8 @@ def build_parser(
     upsert.add_argument(
         "--encoding",
         default="utf-8",
-        help="text encoding of FILE (default utf-8; e.g. cp1252 for some ERP exports)",
+        help="text encoding of FILE (default utf-8; e.g. cp1252 for many ERP exports); "
+        "UTF-16 (Excel's 'Unicode text') is recognised by its BOM",
     )
     columns = upsert.add_argument_group("columns and values")
     columns.add_argument(
