@@ -76,7 +76,7 @@ class Records:
 
     def __init__(self, options: ReadOptions, fields: Fields) -> None:
         try:
-            codecs.lookup(options.encoding)
+            "a".encode(options.encoding)  # a text encoding (not e.g. rot13 or base64)
         except LookupError:
             raise ValueError(f"unknown encoding {options.encoding!r}") from None
         self.options = options
