@@ -14,7 +14,6 @@ from ..bulk import (
     BulkResult,
     BulkStream,
     ItemError,
-    Journal,
     JournalStore,
     open_journal,
 )
@@ -109,13 +108,7 @@ def _journal(value: str) -> JournalStore:
             f"--journal: a PostgreSQL journal needs the postgres extra "
             f"(pip install 'neofin-async[postgres]'): {exc}"
         ) from None
-    if isinstance(store, Journal) and store.migrated:
-        print(
-            f"Journal {value} was written by an older neofin-async (by input position): "
-            "migrated; the items it recorded carry no content, so they are sent once more.",
-            file=sys.stderr,
-        )
-    return store
+    return store  # an old file is migrated; the journal says so on stderr (a warning)
 
 
 def _is_dsn(journal: str) -> bool:
