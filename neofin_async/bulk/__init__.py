@@ -13,7 +13,7 @@ from ._journal import (
     content_hash,
     open_journal,
 )
-from ._methods import BulkUpserts, ExtraFields, Items
+from ._methods import BulkUpserts, Items
 from ._options import BulkChanges, BulkOptions
 from ._result import (
     STATES,
@@ -43,7 +43,6 @@ __all__ = [
     "Chunker",
     "ConfirmResult",
     "Counts",
-    "ExtraFields",
     "ItemError",
     "ItemErrors",
     "ItemState",

@@ -5,11 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
 from pydantic import BaseModel
 
-from .._exceptions import ConfigurationError
 from . import _sample
 from ._files import FORMATS, write_records
 from ._options import Format, TargetOptions
@@ -107,25 +105,8 @@ def _extension(path: str | None) -> str:
 
 
 def emulator(args: argparse.Namespace) -> int:
-    """Serve the emulator with uvicorn until interrupted (Ctrl-C)."""
-    from ..emulator import Emulator, serve
+    """Serve the chosen provider's emulator until interrupted (Ctrl-C), or print its OpenAPI
+    description (`--openapi`)."""
+    from .._emulation import run_emulator
 
-    settings: dict[str, Any] = {
-        "processing_delay": args.processing_delay,
-        "latency_ms": args.latency_ms,
-        "fail_rate": args.fail_rate,
-        "seed": args.seed,
-        "page_size": args.page_size,
-        "partial_failure": args.partial_failure,
-    }
-    try:
-        app = Emulator(**settings)
-    except ValueError as exc:
-        raise ConfigurationError(f"emulator settings: {exc}") from None
-    try:
-        serve(args.host, args.port, emulator=app, log_level=args.log_level)
-    except RuntimeError as exc:  # uvicorn missing
-        raise ConfigurationError(str(exc)) from None
-    except KeyboardInterrupt:  # Ctrl-C is how it stops
-        pass
-    return 0
+    return run_emulator(args)

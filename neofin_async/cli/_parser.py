@@ -13,6 +13,7 @@ from .._constants import (
     DEFAULT_TIMEOUT,
     MAX_BATCH_SIZE,
 )
+from .._emulation import add_emulator_arguments
 from .._version import __version__
 
 PROG = "neofin-async"
@@ -260,37 +261,10 @@ def build_parser(
 
     emulator = commands.add_parser(
         "emulator",
-        help="serve the Neofin emulator over HTTP (uvicorn)",
-        description="Serve a local, stateful Neofin emulator until Ctrl-C; prints its base "
-        "URL and test keys. Nothing is sent to Neofin.",
+        help="serve a billing API emulator over HTTP (uvicorn; --provider, default neofin)",
+        description="Serve a local, stateful emulator of Neofin (or --provider piriod, "
+        "chargeover) until Ctrl-C; prints its base URL and test keys. Nothing is sent anywhere.",
     )
-    emulator.add_argument("--host", default="127.0.0.1")
-    emulator.add_argument("--port", type=_number(int, 0, 65535), default=8765)
-    emulator.add_argument(
-        "--processing-delay",
-        type=_number(float, 0.0),
-        default=0.0,
-        metavar="SECONDS",
-        help="how long an upserted item stays queued (404) (default 0)",
-    )
-    emulator.add_argument("--latency-ms", type=_number(float, 0.0), default=0.0, metavar="MS")
-    emulator.add_argument(
-        "--fail-rate",
-        type=_number(float, 0.0, 1.0),
-        default=0.0,
-        metavar="RATE",
-        help="share of requests answered with a 500",
-    )
-    emulator.add_argument("--seed", type=int, metavar="S", help="seed of the fault draws")
-    emulator.add_argument(
-        "--page-size", type=_number(int, 1), default=50, metavar="N", help="items per list page"
-    )
-    emulator.add_argument(
-        "--partial-failure",
-        choices=("reject_batch", "accept_valid"),
-        default="reject_batch",
-        help="a batch with invalid items: 400 for all (default), or 202 for the valid ones",
-    )
-    emulator.add_argument("--log-level", default="warning", help="uvicorn's (default warning)")
+    add_emulator_arguments(emulator)
     emulator.set_defaults(run=run["emulator"])
     return parser

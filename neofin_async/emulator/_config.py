@@ -1,16 +1,17 @@
-"""Emulator settings and fault rules."""
+"""The Neofin emulator's settings."""
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
+
+from .._constants import WEBHOOK_API_VERSION
+from .._emulation import EmulatorSettings
 
 DEFAULT_API_KEY = "emulator-api-key"
 DEFAULT_SECRET_KEY = "emulator-secret-key"
-DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-IN_PROCESS_BASE_URL = "http://emulator.localhost"
 PAY_URLS = {
     "sandbox": "https://sandbox.neofin.com.br/pay?billing=",
     "production": "https://app.neofin.com.br/pay?billing=",
@@ -21,63 +22,13 @@ PartialFailure = Literal["reject_batch", "accept_valid"]
 
 
 @dataclass(frozen=True)
-class FaultRule:
-    """Faults for the requests whose method and path match.
+class EmulatorConfig(EmulatorSettings):
+    """Every Neofin emulator knob. Durations are seconds of the emulator's clock unless noted.
 
-    `method=None` matches any method; `path` is a prefix of the request path as sent
-    (`"/billing"` matches every billing route). Each request draws one number from the
-    emulator's seeded generator and falls in at most one band: dropped connection
-    (`drop_rate`), hang past the client's timeout (`hang_rate`, then a 504 after
-    `hang_seconds`), 429 with `Retry-After: retry_after` (`throttle_rate`), or
-    `fail_status` (`fail_rate`). `latency_ms` is added to every matching request.
-    """
-
-    method: str | None = None
-    path: str = "/"
-    fail_rate: float = 0.0
-    fail_status: int = 500
-    throttle_rate: float = 0.0
-    retry_after: int = 1
-    hang_rate: float = 0.0
-    hang_seconds: float = 60.0
-    drop_rate: float = 0.0
-    latency_ms: float = 0.0
-
-    def __post_init__(self) -> None:
-        rates = (self.fail_rate, self.throttle_rate, self.hang_rate, self.drop_rate)
-        if any(not 0.0 <= rate <= 1.0 for rate in rates) or sum(rates) > 1.0:
-            raise ValueError("fault rates must be between 0 and 1 and add up to at most 1")
-        if not 500 <= self.fail_status <= 599:
-            raise ValueError("fail_status must be a 5xx status")
-        if self.latency_ms < 0 or self.hang_seconds < 0 or self.retry_after < 0:
-            raise ValueError("latency_ms, hang_seconds and retry_after must not be negative")
-        if self.method is not None:
-            object.__setattr__(self, "method", self.method.upper())
-
-    @property
-    def failure_rate(self) -> float:
-        """The chance that a matching request gets a fault other than latency."""
-        return self.drop_rate + self.hang_rate + self.throttle_rate + self.fail_rate
-
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and path.startswith(self.path)
-
-
-_GLOBAL_FAULT_FIELDS = (
-    "fail_rate",
-    "fail_status",
-    "throttle_rate",
-    "retry_after",
-    "hang_rate",
-    "hang_seconds",
-    "drop_rate",
-    "latency_ms",
-)
-
-
-@dataclass(frozen=True)
-class EmulatorConfig:
-    """Every emulator knob. Durations are seconds of the emulator's clock unless noted."""
+    The fault knobs (`fail_rate`, `fail_status`, `throttle_rate`, `retry_after`, `hang_rate`,
+    `hang_seconds`, `drop_rate`, `lost_rate`, `latency_ms`), `faults` (per-route
+    `FaultRule`s), `seed` (also of the generated ids and billing numbers), `request_log_size`
+    and `error_log_size` are inherited from `EmulatorSettings` (keywords only)."""
 
     api_key: str = dataclasses.field(default=DEFAULT_API_KEY, repr=False)
     secret_key: str = dataclasses.field(default=DEFAULT_SECRET_KEY, repr=False)
@@ -107,29 +58,13 @@ class EmulatorConfig:
     """Multiplies the retry schedule: 0.001 runs the 20-minute schedule in 1.2 seconds."""
     webhook_timeout: float = 10.0
     """Real seconds a destination has to answer."""
-    webhook_api_version: str = "2023-07"
-
-    seed: int | None = None
-    """Seeds the fault draws and the generated ids (uuids, billing numbers)."""
-    faults: tuple[FaultRule, ...] = ()
-    """Per-route faults; the first rule that matches a request decides its faults."""
-    fail_rate: float = 0.0
-    fail_status: int = 500
-    throttle_rate: float = 0.0
-    retry_after: int = 1
-    hang_rate: float = 0.0
-    hang_seconds: float = 60.0
-    drop_rate: float = 0.0
-    latency_ms: float = 0.0
-    """The fields from `fail_rate` to here are a shorthand for a rule matching every route,
-    used for requests that no rule of `faults` matches."""
+    webhook_api_version: str = WEBHOOK_API_VERSION
 
     tick_interval: float = 0.05
     """Real seconds between two runs of the background ticker (webhook timing)."""
-    request_log_size: int = 10_000
-    """How many recent requests `Emulator.requests` keeps."""
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if not self.api_key or not self.secret_key:
             raise ValueError("api_key and secret_key must not be empty")
         if self.environment not in PAY_URLS:
@@ -146,17 +81,6 @@ class EmulatorConfig:
             raise ValueError("webhook_retry_schedule needs at least one non-negative offset")
         if self.webhook_time_scale < 0 or self.webhook_timeout <= 0 or self.tick_interval <= 0:
             raise ValueError("webhook_time_scale, webhook_timeout and tick_interval are positive")
-        self.fault_rules()  # validates the shorthand
-
-    def replace(self, **changes: Any) -> EmulatorConfig:
-        return dataclasses.replace(self, **changes)
-
-    def fault_rules(self) -> tuple[FaultRule, ...]:
-        """`faults`, then the shorthand as a catch-all rule when it sets anything."""
-        shorthand = FaultRule(**{name: getattr(self, name) for name in _GLOBAL_FAULT_FIELDS})
-        if shorthand.failure_rate or shorthand.latency_ms:
-            return (*self.faults, shorthand)
-        return tuple(self.faults)
 
     @property
     def pay_url(self) -> str:

@@ -13,8 +13,8 @@ from typing import Any, Literal
 import httpx
 
 from .._brazil import sao_paulo
+from .._emulation import Clock
 from ..webhooks import signed_headers
-from ._clock import Clock
 from ._config import EmulatorConfig
 
 TOPICS = (

@@ -1,4 +1,4 @@
-"""The emulator's notion of time: `time.time` by default, a `ManualClock` in tests."""
+"""The emulators' notion of time: `time.time` by default, a `ManualClock` in tests."""
 
 from __future__ import annotations
 

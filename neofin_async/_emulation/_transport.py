@@ -7,10 +7,10 @@ import logging
 import anyio
 import httpx
 
+from ._asgi import ASGIApp
 from ._faults import ConnectionDropped
-from ._http import ASGIApp
 
-logger = logging.getLogger("neofin_async.emulator")
+logger = logging.getLogger("neofin_async.emulation")
 
 
 class EmulatorTransport(httpx.ASGITransport):
