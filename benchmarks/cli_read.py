@@ -6,10 +6,11 @@
 
 Reading: microseconds per row of the CLI's reader on a 24-column export (the `sample` data),
 best of `--rounds` rounds in rotating order, all in this process: the reader of git revision
-`--baseline` (loaded from git), today's reader (dicts; `Sourced` key and digest only, as a
-journal re-run skips an unchanged row; `Sourced` then `load()`), the same rows as a Brazilian
-ERP writes them (cp1252, `;`, `sep=;`, day-first dates, reais, Portuguese headers mapped with
-`--columns`), and `csv.reader` alone as the floor. `--sample-rss N`: peak RSS of
+`--baseline` (loaded from git); today's reader giving dicts; giving `Sourced` records, key and
+digest only (a journal re-run skipping an unchanged row); `Sourced` then `load()` (what the
+command does, with a journal and without); the same rows as a Brazilian ERP writes them
+(cp1252, `;`, `sep=;`, day-first dates, reais, Portuguese headers mapped with `--columns`);
+and `csv.reader` alone as the floor. `--sample-rss N`: peak RSS of
 `neofin-async sample billings N -o /dev/null` at the baseline revision and today, each in a
 fresh process. `--rerun N`: the nightly job through the real command against the sink
 (benchmarks/sink.py): N rows without a journal, the same with a journal (its cost), then a
@@ -137,9 +138,12 @@ def contenders(
             next(rows)  # the header
             yield from rows
 
-    def load_all() -> Iterable[Any]:
-        for record in Records(ReadOptions(path=str(plain)), billings).sourced():
-            yield record.load()
+    def load_all(digests: bool) -> Callable[[], Iterable[Any]]:
+        def loaded() -> Iterable[Any]:
+            for record in Records(ReadOptions(path=str(plain)), billings).sourced(digests=digests):
+                yield record.load()
+
+        return loaded
 
     chosen: dict[str, Callable[[], Iterable[Any]]] = {"csv.reader alone (floor)": csv_reader}
     if baseline is not None:
@@ -148,7 +152,8 @@ def contenders(
     chosen["after: Sourced, key + digest"] = lambda: Records(
         ReadOptions(path=str(plain)), billings
     ).sourced()
-    chosen["after: Sourced + load()"] = load_all
+    chosen["after: Sourced + load() (journal)"] = load_all(True)
+    chosen["after: Sourced + load() (no journal)"] = load_all(False)
     chosen["after: ERP export, --columns"] = lambda: Records(erp_options, billings)
     return chosen
 
@@ -178,11 +183,11 @@ def reading(rows: int, rounds: int, revision: str) -> None:
                 best[name] = min(best[name], seconds / count * 1e6)
     reference = best.get(f"before ({revision})")
     print(f"\nReading {rows:,} rows of 24 columns, best of {rounds} rounds (us per row)\n")
-    print(f"| {'reader':<34} | us/row | vs before |")
-    print(f"|{'-' * 36}|--------|-----------|")
+    print(f"| {'reader':<38} | us/row | vs before |")
+    print(f"|{'-' * 40}|--------|-----------|")
     for name, micros in best.items():
         ratio = f"{reference / micros:.2f}x" if reference else "-"
-        print(f"| {name:<34} | {micros:6.2f} | {ratio:>9} |")
+        print(f"| {name:<38} | {micros:6.2f} | {ratio:>9} |")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"\n(load average {load:.2f}; 'vs before': how many times faster than the baseline)")
 
