@@ -3,8 +3,9 @@ the request pipeline and the lifecycle. A provider client adds its keys and reso
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, ClassVar, TypeVar
 
@@ -21,6 +22,7 @@ from ._logging import setup_from_env
 from ._pipeline import Dialect, RequestPipeline
 from ._retry import RetryPolicy
 from ._urls import require_safe_url
+from .models import ExtraFields, resolve_extra_fields
 
 UNSET: Any = object()
 """Marks an argument left out (so that `None` can mean "no value")."""
@@ -33,14 +35,37 @@ def env_or(value: str | None, name: str) -> str:
     return (value or os.environ.get(name) or "").strip()
 
 
-def require_header_safe(values: Mapping[str, str], hint: str) -> None:
-    """Refuse, without echoing them, secrets that cannot be sent in an HTTP header."""
-    for name, value in values.items():
+Secret = tuple[str, str, str, "str | None"]
+"""`(name, argument, environment variable, value given)`: one credential of a client."""
+
+
+def resolve_secrets(secrets: Sequence[Secret], *, where: str) -> list[str]:
+    """Each secret from its argument, else its environment variable (stripped: a stray
+    `"\r"` from a .env file would make httpx refuse the header and quote it), refused without
+    being echoed when missing or unusable in a header. `where` tells how to get them."""
+    values = [env_or(value, env) for _, _, env, value in secrets]
+    missing = [
+        f"{name} (argument {argument}= or environment variable {env})"
+        for (name, argument, env, _), value in zip(secrets, values, strict=True)
+        if not value
+    ]
+    if missing:
+        raise ConfigurationError("Missing " + " and ".join(missing) + ". " + where)
+    hint = "check the arguments or " + " / ".join(env for _, _, env, _ in secrets)
+    for (name, *_), value in zip(secrets, values, strict=True):
         if not (value.isascii() and value.isprintable()):
             raise ConfigurationError(
                 f"The {name} contains characters that cannot be sent in an HTTP header "
                 f"({hint}: look for line breaks or non-ASCII characters)"
             )
+    return values
+
+
+def account_of(base_url: str, key: str) -> str:
+    """Who a client's items belong to, for a journal shared by several accounts: the host and
+    a short one-way digest of its (public) key; the key itself is never stored."""
+    digest = hashlib.blake2b(key.encode(), digest_size=6, person=b"neofin-acct").hexdigest()
+    return f"{httpx.URL(base_url).host}/{digest}"
 
 
 def as_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
@@ -137,3 +162,14 @@ class BaseClient:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+
+class Resource:
+    """A group of endpoints on one client's request pipeline."""
+
+    def __init__(
+        self, pipeline: RequestPipeline, *, account: str = "", extra_fields: ExtraFields = None
+    ) -> None:
+        self._pipeline = pipeline
+        self._account = account
+        self._extra_fields = resolve_extra_fields(extra_fields)

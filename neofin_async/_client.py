@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Mapping
 
 import httpx
 
-from ._base_client import UNSET, BaseClient, env_or, require_header_safe
+from ._base_client import UNSET, BaseClient, account_of, env_or, resolve_secrets
 from ._constants import (
     DEFAULT_ENVIRONMENT,
     DEFAULT_MAX_CONNECTIONS,
@@ -22,33 +21,13 @@ from ._constants import (
 from ._exceptions import ConfigurationError
 from ._pipeline import NEOFIN
 from ._retry import RetryPolicy
-from .bulk import ExtraFields
+from .models import ExtraFields
 from .resources import Billings, Customers, Webhooks
 
-
-def _resolve_keys(api_key: str | None, secret_key: str | None) -> tuple[str, str]:
-    """The keys from the arguments or the environment, refused (never echoed) if unusable."""
-    # Stray whitespace (a "\r" from a .env file) would make httpx refuse the header and
-    # quote the key in its error message: env_or strips it.
-    api_key, secret_key = env_or(api_key, ENV_API_KEY), env_or(secret_key, ENV_SECRET_KEY)
-    missing = [
-        f"{name} (argument {arg}= or environment variable {env})"
-        for name, arg, env, value in (
-            ("API key", "api_key", ENV_API_KEY, api_key),
-            ("secret key", "secret_key", ENV_SECRET_KEY, secret_key),
-        )
-        if not value
-    ]
-    if missing:
-        raise ConfigurationError(
-            "Missing " + " and ".join(missing) + ". Create keys in the Neofin panel under "
-            "Configurações > Integrações, or run against the emulator (neofin_async.emulator)."
-        )
-    require_header_safe(
-        {"API key": api_key, "secret key": secret_key},
-        f"check the arguments or {ENV_API_KEY} / {ENV_SECRET_KEY}",
-    )
-    return api_key, secret_key
+_HOW_TO_GET_KEYS = (
+    "Create keys in the Neofin panel under Configurações > Integrações, or run against the "
+    "emulator (neofin_async.emulator)."
+)
 
 
 class NeofinClient(BaseClient):
@@ -92,9 +71,15 @@ class NeofinClient(BaseClient):
         http_backend: str | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         default_headers: Mapping[str, str] | None = None,
-        extra_fields: ExtraFields = (),
+        extra_fields: ExtraFields = None,
     ) -> None:
-        api_key, secret_key = _resolve_keys(api_key, secret_key)
+        api_key, secret_key = resolve_secrets(
+            [
+                ("API key", "api_key", ENV_API_KEY, api_key),
+                ("secret key", "secret_key", ENV_SECRET_KEY, secret_key),
+            ],
+            where=_HOW_TO_GET_KEYS,
+        )
         self.environment = env_or(environment, ENV_ENVIRONMENT).lower() or DEFAULT_ENVIRONMENT
         if self.environment not in ENVIRONMENTS:
             raise ConfigurationError(
@@ -114,7 +99,7 @@ class NeofinClient(BaseClient):
         )
         self._keys = (api_key, secret_key)
         self.extra_fields = extra_fields
-        self.account = _account(self.base_url, api_key)
+        self.account = account_of(self.base_url, api_key)
         self.billings = Billings(self._pipeline, account=self.account, extra_fields=extra_fields)
         self.customers = Customers(self._pipeline, account=self.account, extra_fields=extra_fields)
         self.webhooks = Webhooks(self._pipeline)
@@ -149,10 +134,3 @@ class NeofinClient(BaseClient):
 
     def __repr__(self) -> str:
         return f"NeofinClient(environment={self.environment!r}, base_url={self.base_url!r})"
-
-
-def _account(base_url: str, api_key: str) -> str:
-    """Who the items belong to, for a journal shared by several accounts: the host and a
-    short one-way digest of the API key (the key itself is never stored)."""
-    digest = hashlib.blake2b(api_key.encode(), digest_size=6, person=b"neofin-acct").hexdigest()
-    return f"{httpx.URL(base_url).host}/{digest}"

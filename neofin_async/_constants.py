@@ -67,6 +67,9 @@ MAX_TEXT_LENGTH = 10_000
 """Longest free-text field, in characters (base64 files excepted)."""
 MAX_JSON_DEPTH = 32
 """Deepest nesting of a JSON value read from a request or a response."""
+MAX_FIELD_DEPTH = MAX_JSON_DEPTH - 3
+"""Deepest nesting of a free JSON field of an item (`boleto`, pass-through fields), counting the
+value itself (`{"a": [1]}` is 2): the body adds three levels (`{"billings": [item]}`)."""
 MAX_REQUEST_BYTES = 6 * 1024 * 1024
 """Largest request body: AWS Lambda's synchronous payload limit (Neofin runs on Chalice)."""
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024

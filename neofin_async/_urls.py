@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from urllib.parse import quote
 
 import httpx
 
@@ -31,3 +32,12 @@ def require_safe_url(url: str, name: str) -> str:
     raise ConfigurationError(
         f"{name} {url!r} must use https (plain http is allowed only for localhost/127.0.0.1)"
     )
+
+
+def segment(value: str, name: str) -> str:
+    """One URL path segment, percent-encoded; empty values are refused."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{name} must be a non-empty string")
+    if value in (".", ".."):  # would be removed as a dot-segment, changing the route
+        return value.replace(".", "%2E")
+    return quote(value, safe="")

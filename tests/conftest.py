@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import pytest
 import respx
@@ -105,3 +109,42 @@ def reset_logger() -> Iterator[logging.Logger]:
     logger.setLevel(level)
     if hasattr(logger, "_neofin_configured"):
         del logger._neofin_configured
+
+
+# -- real services: PostgreSQL, Redis, RabbitMQ ---------------------------------------------
+
+SERVICES = {  # name: (variable overriding the URL, default URL)
+    "postgres": ("NEOFIN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"),
+    "redis": ("NEOFIN_TEST_REDIS", "redis://127.0.0.1:6379/0"),
+    "rabbitmq": ("NEOFIN_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672//"),
+}
+
+
+def service_url(name: str) -> str:
+    """A local service's URL. Not reachable: the test is skipped, or fails where
+    NEOFIN_REQUIRE_SERVICES=1 (CI), so CI cannot pass by skipping."""
+    variable, default = SERVICES[name]
+    url = os.environ.get(variable, default)
+    where = urlsplit(url)
+    try:
+        socket.create_connection((where.hostname, where.port), timeout=3).close()
+    except OSError as exc:
+        reason = f"{name} is not reachable at {where.hostname}:{where.port} ({exc}); set {variable}"
+        if os.environ.get("NEOFIN_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{reason} (NEOFIN_REQUIRE_SERVICES=1 requires it)", pytrace=False)
+        pytest.skip(reason)
+    return url
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A DSN whose tables go to a fresh schema, dropped after the test."""
+    import psycopg
+
+    url = service_url("postgres")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute(f"CREATE SCHEMA {schema}")
+    yield f"{url}?options={quote(f'-csearch_path={schema}')}"
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute(f"DROP SCHEMA {schema} CASCADE")

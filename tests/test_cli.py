@@ -159,7 +159,7 @@ def test_bad_csv_rows_are_reported_invalid_with_their_lines_and_the_rest_is_sent
         "bad-bool,52998224725,100,2031-01-10,monthly,1,pix,talvez,\n"
         "too-long,52998224725,100,2031-01-10,monthly,1,pix,0,,surplus\n"
         "no-type,52998224725,100,2031-01-10,monthly,1,,0,\n"
-        "bad-date,52998224725,100,10/01/2031,monthly,1,pix,1,\n"
+        "bad-date,52998224725,100,31/02/2031,monthly,1,pix,1,\n"
         "ok-3,52998224725,100,2031-01-10,monthly,3,bolepix,1,\n",
         encoding="utf-8",
     )
@@ -180,6 +180,7 @@ def test_bad_csv_rows_are_reported_invalid_with_their_lines_and_the_rest_is_sent
     reasons = {e["integration_identifier"]: e["reason"] for e in data["not_accepted"]}
     assert "CPF" in reasons["bad-doc"] and reasons["bad-amount"].startswith("amount:")
     assert "talvez" in reasons["bad-bool"] and reasons["no-type"].startswith("type:")
+    assert "'-5'" in reasons["bad-amount"] and "'31/02/2031'" in reasons["bad-date"]
     assert "line 3 bad-doc: invalid" in result.stdout
     assert sorted(emulator.sent_in(1)) == ["ok-1", "ok-2", "ok-3"]  # the invalid never sent
     assert emulator.billings["ok-1"].data["recipients"] == ["a@example.com", "b@example.com"]
@@ -389,7 +390,7 @@ def test_a_run_killed_with_sigkill_resumes_from_its_journal(tmp_path: Path) -> N
     assert set(resent).isdisjoint(journalled)  # nothing accepted was sent again
     assert len(resent) == len(set(resent)) == 400 - len(journalled)
     assert set(emulator.billings) == set(identifiers)  # nothing lost
-    assert "accepted by an earlier run (journal)" in second.stdout
+    assert "unchanged, not sent (journal)" in second.stdout
 
 
 # -- get, list, emulator -------------------------------------------------------------------------

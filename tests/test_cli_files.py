@@ -14,14 +14,20 @@ from stdnum.br import cnpj, cpf
 
 import neofin_async as nf
 from neofin_async.cli import _sample, main
-from neofin_async.cli._files import Records, parse_bool, parse_reais
+from neofin_async.cli._columns import fields_of, parse_bool, parse_reais
+from neofin_async.cli._files import Records
+from neofin_async.cli._options import ReadOptions
 from neofin_async.models._base import validate_item
 
 SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "data" / "billings.csv"
 
 
-def read(path: Path, **options: Any) -> tuple[list[Any], Records]:
-    records = Records(str(path), **options)
+def records_of(path: Path, resource: str = "billings", **options: Any) -> Records:
+    return Records(ReadOptions(path=str(path), **options), fields_of(resource))
+
+
+def read(path: Path, resource: str = "billings", **options: Any) -> tuple[list[Any], Records]:
+    records = records_of(path, resource, **options)
     return list(records), records
 
 
@@ -41,7 +47,7 @@ def test_csv_with_semicolons_bom_quoted_newlines_and_blank_lines(tmp_path: Path)
             "description": "two\nlines",
             "recipients": ["x@example.com", "y@example.com"],
             "by_mail": True,
-            "amount": "100",
+            "amount": 100,
         },
         {"integration_identifier": "b", "by_mail": False},  # empty cells are absent fields
     ]
@@ -78,21 +84,21 @@ def test_a_json_array_is_refused_with_a_hint(tmp_path: Path) -> None:
     path = tmp_path / "export.json"
     path.write_text("[{}]\n")
     with pytest.raises(ValueError, match="JSON Lines"):
-        Records(str(path))
+        records_of(path)
 
 
 def test_lines_that_do_not_decode_make_their_record_invalid(tmp_path: Path) -> None:
     path = tmp_path / "latin1.csv"
     path.write_bytes("integration_identifier,name\nok,Ana\nx,Conceição\n".encode("cp1252"))
-    items, records = read(path)
+    items, records = read(path, "customers")
     assert items[0] == {"integration_identifier": "ok", "name": "Ana"}
     assert isinstance(items[1], nf.InvalidItemError)
     assert items[1].integration_identifier == "x" and list(records.lines) == [2, 3]
     assert "--encoding" in items[1].errors["(line)"][0]
-    items, _ = read(path, encoding="cp1252")
+    items, _ = read(path, "customers", encoding="cp1252")
     assert items[1] == {"integration_identifier": "x", "name": "Conceição"}
     with pytest.raises(ValueError, match="unknown encoding"):
-        Records(str(path), encoding="klingon")
+        records_of(path, encoding="klingon")
 
 
 @pytest.mark.parametrize(

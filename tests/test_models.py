@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import types
+import typing
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -12,9 +14,19 @@ import pytest
 from conftest import VALID_CNPJ, VALID_CPF, billing_item, cpf_check_digits, customer_item
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic.fields import FieldInfo
 
 import neofin_async as nf
-from neofin_async.models import validate_item
+from neofin_async._constants import (
+    MAX_CENTAVOS,
+    MAX_FIELD_DEPTH,
+    MAX_INSTALLMENTS,
+    MAX_JSON_DEPTH,
+    MAX_TEXT_LENGTH,
+    MAX_TIMESTAMP,
+)
+from neofin_async.models import encode_batch, resolve_extra_fields, validate_item
+from neofin_async.models._types import shown
 
 UTC = timezone.utc
 
@@ -38,8 +50,12 @@ def billing_errors(**overrides: Any) -> dict[str, list[str]]:
 # -- BillingInput ----------------------------------------------------------------------------
 
 
-def test_billing_input_has_the_38_documented_fields() -> None:
-    assert len(nf.BillingInput.model_fields) == 38
+INTEGRATOR_FIELDS = {"issued_at", "payee_name", "payee_document", "installments_data", "origin"}
+
+
+def test_billing_input_has_the_38_documented_fields_and_5_integrators_send() -> None:
+    assert len(nf.BillingInput.model_fields) == 38 + len(INTEGRATOR_FIELDS)
+    assert set(nf.BillingInput.model_fields) >= INTEGRATOR_FIELDS
     required = {name for name, f in nf.BillingInput.model_fields.items() if f.is_required()}
     assert required == {
         "integration_identifier",
@@ -168,8 +184,8 @@ def test_document_as_integer_refused() -> None:
     assert "string" in billing_errors(customer_document=52998224725)["customer_document"][0]
 
 
-# stdnum also refuses the all-zero CPF.
-cpf_bases = st.text(alphabet="0123456789", min_size=9, max_size=9).filter(lambda s: int(s) > 0)
+# One digit nine times makes a repeated-digit CPF (refused; tests/test_documents.py).
+cpf_bases = st.text(alphabet="0123456789", min_size=9, max_size=9).filter(lambda s: len(set(s)) > 1)
 
 
 @given(cpf_bases)
@@ -416,7 +432,9 @@ def test_customer_input() -> None:
 
 def test_customer_input_errors() -> None:
     error = invalid(nf.CustomerInput, customer_item(document="123", nmae="x"))
-    assert error.errors["document"] == ["must be a CPF (11 digits) or a CNPJ (14 characters)"]
+    assert error.errors["document"] == [
+        "must be a CPF (11 digits) or a CNPJ (14 characters) (got '123')"
+    ]
     assert error.errors["nmae"] == ["unknown field; did you mean 'name'?"]
     assert error.integration_identifier == "cust-1"
 
@@ -659,7 +677,7 @@ def test_attachments_response() -> None:
     assert response.files_failed == []
 
 
-def test_document_check_uses_python_stdnum_and_refuses_non_ascii_digits() -> None:
+def test_document_check_agrees_with_python_stdnum_and_refuses_non_ascii_digits() -> None:
     from stdnum.br import cnpj, cpf
 
     from neofin_async._brazil import normalize_document
@@ -669,3 +687,355 @@ def test_document_check_uses_python_stdnum_and_refuses_non_ascii_digits() -> Non
         assert (cpf if len(document) == 11 else cnpj).is_valid(document)
     with pytest.raises(ValueError, match="not a valid CPF"):
         normalize_document("".join(chr(0xFF10 + int(d)) for d in "24540707078"))  # fullwidth
+
+
+# -- bounds shared with the emulators (issue 10) -------------------------------------------------
+
+
+def test_amount_bound() -> None:
+    assert billing(amount=MAX_CENTAVOS).amount == MAX_CENTAVOS
+    for amount in (MAX_CENTAVOS + 1, 10**400, "9" * 400):
+        (message,) = billing_errors(amount=amount)["amount"]
+        assert "less than or equal to 9007199254740991" in message
+
+
+def test_installments_bound() -> None:
+    assert billing(installments=MAX_INSTALLMENTS).installments == MAX_INSTALLMENTS
+    for installments in (MAX_INSTALLMENTS + 1, 500_000, "500000"):
+        assert (
+            "less than or equal to 999"
+            in billing_errors(installments=installments)["installments"][0]
+        )
+    assert "greater than or equal to 1" in billing_errors(installments=0)["installments"][0]
+
+
+TIMESTAMP_FIELDS = [
+    "due_date",
+    "original_due_date",
+    "discount_before_payment_due_date",
+    "issued_at",
+]
+
+
+@pytest.mark.parametrize("field", TIMESTAMP_FIELDS)
+def test_every_timestamp_field_is_bounded(field: str) -> None:
+    assert getattr(billing(**{field: MAX_TIMESTAMP}), field) == MAX_TIMESTAMP
+    latest = datetime.fromtimestamp(MAX_TIMESTAMP, UTC)
+    assert latest == datetime(9000, 1, 1, tzinfo=UTC)
+    for late in (MAX_TIMESTAMP + 1, datetime(9999, 12, 31, tzinfo=UTC), "9999-12-31", 10**30):
+        (message,) = billing_errors(**{field: late})[field]
+        assert "less than or equal to 221845392000" in message
+
+
+@pytest.mark.parametrize("field", ["fees", "fine", "discount_before_payment"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_numbers_are_refused(field: str, value: float) -> None:
+    error = invalid(nf.BillingInput, billing_item(**{field: value}))
+    assert error.index == 3 and error.integration_identifier == "order-1"
+    assert error.errors == {field: [f"must be a finite number (no NaN or infinity) (got {value})"]}
+
+
+@pytest.mark.parametrize("field", ["fees", "fine", "discount_before_payment"])
+def test_fees_fines_and_discounts_are_bounded_and_keep_their_type(field: str) -> None:
+    assert getattr(billing(**{field: 2}), field) == 2
+    assert isinstance(getattr(billing(**{field: 2}), field), int)
+    assert getattr(billing(**{field: 0.0333}), field) == 0.0333
+    assert getattr(billing(**{field: "2.5"}), field) == 2.5
+    assert getattr(billing(**{field: MAX_CENTAVOS}), field) == MAX_CENTAVOS
+    for value in (10**400, 1e300, -1, -0.5, MAX_CENTAVOS + 1):
+        message = f"must be from 0 to {MAX_CENTAVOS} (got {shown(value)})"
+        assert billing_errors(**{field: value}) == {field: [message]}
+    for value in (True, "abc", [1]):
+        assert "number" in billing_errors(**{field: value})[field][0]
+
+
+FREE_TEXT_FIELDS = [
+    "integration_identifier",
+    "customer_integration_identifier",
+    "customer_name",
+    "customer_trade_name",
+    "address_city",
+    "address_complement",
+    "address_neighborhood",
+    "address_number",
+    "address_street",
+    "description",
+    "nfe_number",
+    "boleto_pdf",
+    "nf_url",
+    "rps",
+    "code",
+    "hash",
+    "payee_name",
+    "origin",
+]
+
+
+def is_text(field: FieldInfo) -> bool:
+    """`str`, `Annotated[str, ...]` or either `| None`."""
+    annotation = field.annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation is str
+
+
+def test_every_text_field_is_bounded_or_a_checked_format() -> None:
+    checked = {"customer_document", "payee_document", "customer_mail", "customer_phone"}
+    checked |= {"customer_secondary_phone", "address_state", "address_zip_code", "boleto_base64"}
+    text = {name for name, field in nf.BillingInput.model_fields.items() if is_text(field)}
+    assert text == set(FREE_TEXT_FIELDS) | checked
+
+
+@pytest.mark.parametrize("field", FREE_TEXT_FIELDS)
+def test_free_text_is_bounded(field: str) -> None:
+    longest = "x" * MAX_TEXT_LENGTH
+    assert getattr(billing(**{field: longest}), field) == longest
+    (message,) = billing_errors(**{field: longest + "x"})[field]
+    assert "at most 10000 characters" in message
+
+
+def test_base64_files_are_not_bounded_as_text() -> None:
+    pdf = "JVBERi0x" * MAX_TEXT_LENGTH
+    assert billing(boleto_base64=pdf).boleto_base64 == pdf
+
+
+def test_customer_free_text_is_bounded() -> None:
+    error = invalid(nf.CustomerInput, customer_item(name="n" * (MAX_TEXT_LENGTH + 1)))
+    assert list(error.errors) == ["name"] and error.integration_identifier == "cust-1"
+
+
+def nested(depth: int) -> dict[str, Any]:
+    """A JSON object `depth` containers deep (`{"k": 1}` is 1, `{"k": [1]}` is 2)."""
+    value: Any = 1
+    for level in range(depth - 1):
+        value = [value] if level % 2 == 0 else {"k": value}
+    return {"k": value}
+
+
+def json_depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(json_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(json_depth, value), default=0)
+    return 0
+
+
+def test_boleto_nesting_is_bounded_so_the_body_stays_within_max_json_depth() -> None:
+    deepest = nested(MAX_FIELD_DEPTH)
+    assert json_depth(deepest) == MAX_FIELD_DEPTH
+    body = json.loads(encode_batch("billings", [billing(boleto=deepest)]))
+    assert json_depth(body) == MAX_JSON_DEPTH
+    too_deep = nested(MAX_FIELD_DEPTH + 1)
+    assert json_depth(too_deep) == MAX_FIELD_DEPTH + 1
+    (message,) = billing_errors(boleto=too_deep)["boleto"]
+    assert "nested too deeply" in message and str(MAX_FIELD_DEPTH) in message
+
+
+def test_a_boleto_nested_100000_deep_is_a_field_error() -> None:
+    value: Any = 1
+    for _ in range(100_000):
+        value = [value]
+    assert "nested too deeply" in billing_errors(boleto={"k": value})["boleto"][0]
+
+
+@pytest.mark.parametrize(
+    ("boleto", "hint"),
+    [
+        ({"rate": float("nan")}, "finite"),
+        ({"when": datetime(2025, 1, 1, tzinfo=UTC)}, "JSON value"),
+        ({"k": {1: "x"}}, "text keys"),
+        ({"k": [b"bytes"]}, "JSON value"),
+    ],
+)
+def test_boleto_must_be_json(boleto: dict[str, Any], hint: str) -> None:
+    assert hint in billing_errors(boleto=boleto)["boleto"][0]
+
+
+# -- fields integrators send (issue 11) ------------------------------------------------------------
+
+
+def test_fields_integrators_send_are_typed() -> None:
+    item = billing(
+        issued_at=date(2025, 1, 1),
+        payee_name="Loja Exemplo LTDA",
+        payee_document="51.491.769/0001-90",
+        installments_data=[
+            {"amount": 7500, "due_date": "2025-02-01", "installment_number": 1},
+            {"amount": "7500", "due_date": 1740970800, "installment_number": 2},
+        ],
+        origin="erp",
+    )
+    sent = json.loads(item.to_json())
+    assert sent["issued_at"] == 1735700400
+    assert sent["payee_name"] == "Loja Exemplo LTDA"
+    assert sent["payee_document"] == VALID_CNPJ
+    assert sent["installments_data"] == [
+        {"amount": 7500, "due_date": 1738378800, "installment_number": 1},
+        {"amount": 7500, "due_date": 1740970800, "installment_number": 2},
+    ]
+    assert sent["origin"] == "erp"
+    assert isinstance(item.installments_data, list)
+    assert isinstance(item.installments_data[0], nf.models.InstallmentData)
+
+
+def test_fields_integrators_send_are_validated() -> None:
+    errors = billing_errors(
+        issued_at="yesterday",
+        payee_document="111.111.111-11",
+        installments_data=[{"amount": 1.5, "due_date": 1, "installment_number": 1}, {"amount": 1}],
+    )
+    assert "ISO date" in errors["issued_at"][0]
+    assert "not a valid CPF" in errors["payee_document"][0]
+    assert "centavos" in errors["installments_data.0.amount"][0]
+    assert errors["installments_data.1.due_date"] == ["required field is missing"]
+    assert errors["installments_data.1.installment_number"] == ["required field is missing"]
+    entry = {"amount": 1, "due_date": 1, "installment_number": 1}
+    many = billing_errors(installments_data=[entry] * (MAX_INSTALLMENTS + 1))
+    assert "at most 999 items" in many["installments_data"][0]
+    assert billing_errors(installments_data=[{**entry, "amout": 1}]) == {
+        "installments_data.0.amout": ["unknown field; did you mean 'amount'?"]
+    }
+
+
+def test_production_payload_with_issued_at_and_payee_fields_is_accepted() -> None:
+    """The integrator's payload production answered 202 (shared/neofin-api.md section 8)."""
+    item = billing_item(issued_at=1703084752, payee_name="Loja", payee_document=VALID_CPF)
+    assert validate_item(nf.BillingInput, item, 0).payee_document == VALID_CPF
+
+
+@pytest.mark.parametrize(
+    ("typo", "hint"),
+    [("payee_nmae", "payee_name"), ("issued_date", "issued_at"), ("orign", "origin")],
+)
+def test_misspelled_new_fields_are_refused_with_a_hint(typo: str, hint: str) -> None:
+    assert billing_errors(**{typo: "x"}) == {typo: [f"unknown field; did you mean {hint!r}?"]}
+
+
+# -- pass-through fields (issue 11) ----------------------------------------------------------------
+
+
+def passed(item: dict[str, Any], extra_fields: Any) -> nf.BillingInput:
+    return validate_item(nf.BillingInput, item, 5, extra_fields=resolve_extra_fields(extra_fields))
+
+
+def test_named_extra_fields_are_sent_unchanged() -> None:
+    extra = {"erp_code": "A-17", "tags": ["x", {"y": 1}], "weight": 2.5, "flag": False}
+    item = passed(billing_item(**extra), set(extra))
+    assert isinstance(item, nf.BillingInput)
+    assert item.model_extra == extra
+    sent = json.loads(item.to_json())
+    assert {k: sent[k] for k in extra} == extra
+    assert sent["customer_document"] == VALID_CNPJ  # the known fields are still normalised
+    body = json.loads(encode_batch("billings", [item, billing()]))
+    assert body["billings"][0]["erp_code"] == "A-17" and "erp_code" not in body["billings"][1]
+
+
+def test_other_unknown_fields_are_still_refused_with_a_hint() -> None:
+    with pytest.raises(nf.InvalidItemError) as info:
+        passed(billing_item(erp_code=1, erp_cod=2, custmer_name="x", amount=0), {"erp_code"})
+    assert info.value.index == 5
+    assert info.value.errors["erp_cod"] == ["unknown field; did you mean 'erp_code'?"]
+    assert info.value.errors["custmer_name"] == ["unknown field; did you mean 'customer_name'?"]
+    assert "greater than 0" in info.value.errors["amount"][0]
+    assert "erp_code" not in info.value.errors
+
+
+def test_allow_lets_any_field_through() -> None:
+    item = passed(billing_item(anything="x", other={"a": [1]}), "allow")
+    assert json.loads(item.to_json())["other"] == {"a": [1]}
+    assert "amount" in invalid_with_extras(billing_item(anything="x", amount=-5), "allow")
+
+
+def invalid_with_extras(item: dict[str, Any], extra_fields: Any) -> dict[str, list[str]]:
+    with pytest.raises(nf.InvalidItemError) as info:
+        passed(item, extra_fields)
+    return info.value.errors
+
+
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [
+        (float("nan"), "finite"),
+        (nested(MAX_FIELD_DEPTH + 1), "nested too deeply"),
+        (object(), "JSON value"),
+    ],
+)
+def test_pass_through_values_must_be_json(value: Any, hint: str) -> None:
+    for option in ({"erp"}, "allow"):
+        assert hint in invalid_with_extras(billing_item(erp=value), option)["erp"][0]
+
+
+def test_pass_through_none_is_left_out_like_unset_fields() -> None:
+    assert "erp" not in json.loads(passed(billing_item(erp=None), {"erp"}).to_json())
+
+
+def test_non_text_field_names_are_refused() -> None:
+    errors = invalid_with_extras({**billing_item(), 7: "x"}, "allow")  # type: ignore[dict-item]
+    assert errors == {"7": ["field names must be text"]}
+
+
+def test_without_extra_fields_the_default_path_refuses_as_before() -> None:
+    assert billing_errors(zz_top=1) == {"zz_top": ["unknown field"]}
+    assert "erp_code" in invalid(nf.BillingInput, billing_item(erp_code=1)).errors
+    item = billing()
+    assert validate_item(nf.BillingInput, item, 0, extra_fields=frozenset({"x"})) is item
+
+
+def test_pass_through_works_for_customers() -> None:
+    item = validate_item(
+        nf.CustomerInput,
+        customer_item(block_neofin_charge_creation=True),
+        0,
+        extra_fields=resolve_extra_fields({"block_neofin_charge_creation"}),
+    )
+    assert json.loads(item.to_json())["block_neofin_charge_creation"] is True
+    assert isinstance(item, nf.CustomerInput)
+
+
+def test_resolve_extra_fields_combines_the_client_and_the_call() -> None:
+    assert resolve_extra_fields() is None
+    assert resolve_extra_fields(None, None) is None
+    assert resolve_extra_fields(["a"], None) == frozenset({"a"})
+    assert resolve_extra_fields({"a"}, ("b",)) == frozenset({"a", "b"})
+    assert resolve_extra_fields({"a"}, "allow") == "allow"
+    assert resolve_extra_fields("allow", None) == "allow"
+    assert resolve_extra_fields(frozenset(), ()) is None  # the fast default path
+    assert resolve_extra_fields(name for name in ("a", "b")) == frozenset({"a", "b"})  # type: ignore[arg-type]
+    for bad in ("erp_code", [1], {"a": 1, 2: 3}, 5, True):
+        with pytest.raises(nf.ConfigurationError, match="extra_fields"):
+            resolve_extra_fields(bad)  # type: ignore[arg-type]
+        with pytest.raises(nf.ConfigurationError):
+            resolve_extra_fields("allow", bad)  # type: ignore[arg-type]
+
+
+# -- messages ------------------------------------------------------------------------------------
+
+
+def test_pattern_refusals_are_worded_and_show_a_short_value() -> None:
+    errors = billing_errors(customer_mail="x" * 5000, address_state="São Paulo")
+    (mail,) = errors["customer_mail"]
+    assert mail.endswith("is not an e-mail address") and len(mail) < 100
+    assert errors["address_state"] == ["'São Paulo' is not a Brazilian state code (UF), e.g. 'SP'"]
+    assert billing_errors(integration_identifier="\t ") == {
+        "integration_identifier": ["must not be empty"]
+    }
+    (phone,) = billing_errors(customer_phone="(11) 9" + "x" * 5000)["customer_phone"]
+    assert "is not a phone number" in phone and len(phone) < 100
+
+
+def test_empty_state_and_mail_pass_as_before() -> None:
+    item = billing(address_state="", customer_mail="", recipients=[""])
+    assert (item.address_state, item.customer_mail, item.recipients) == ("", "", [""])
+
+
+# -- outputs ---------------------------------------------------------------------------------------
+
+
+def test_queued_response_carries_a_request_id() -> None:
+    queued = nf.QueuedResponse.model_validate({"message": "Billings successfully queued."})
+    assert queued.request_id is None
+    queued.request_id = "3f1c-9b2a"
+    assert queued.request_id == "3f1c-9b2a"
+    assert nf.QueuedResponse.model_validate({"request_id": "r-1"}).request_id == "r-1"

@@ -15,6 +15,12 @@ PUBLIC_MODULES = [
     "neofin_async",
     "neofin_async.bulk",
     "neofin_async.webhooks",
+    "neofin_async.emulator",
+    "neofin_async.models",
+    "neofin_async.chargeover",
+    "neofin_async.chargeover.emulator",
+    "neofin_async.piriod",
+    "neofin_async.piriod.emulator",
     "neofin_async.contrib.notebook",
     "neofin_async.contrib.fastapi",
 ]
@@ -36,9 +42,10 @@ def undocumented(obj: Any) -> list[str]:
         for name, member in vars(obj).items():
             if name.startswith("_") or (not callable(member) and not isinstance(member, property)):
                 continue
-            function = member.fget if isinstance(member, property) else member
-            function = getattr(function, "__func__", function)
-            if not (getattr(function, "__doc__", None) or "").strip():
+            # an override documented by the method it overrides counts (inspect.getdoc)
+            documented = member.__doc__ if isinstance(member, property) else None
+            documented = documented or inspect.getdoc(getattr(obj, name))
+            if not (documented or "").strip():
                 missing.append(name)
     return missing
 

@@ -3,6 +3,8 @@ resumable pagers, request ids on success, the other error-body shape."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 import respx
@@ -124,3 +126,25 @@ async def test_an_injected_client_is_sent_without_following_redirects() -> None:
         with pytest.raises(nf.APIError) as info:
             await client.billings.retrieve("x")
     assert info.value.status_code == 307
+
+
+async def test_fields_production_accepts_and_a_pass_through_for_the_rest(
+    api: respx.MockRouter,
+) -> None:
+    route = api.post("/billing/").respond(202, json={"message": "queued", "errors": {}})
+    known = billing_item(issued_at=1_700_000_000, payee_name="Escola", origin="erp")
+    extra = billing_item(erp_code="A1", cost_center="CC-9")
+    async with nf.NeofinClient(API_KEY, SECRET_KEY, extra_fields={"erp_code"}) as client:
+        await client.billings.upsert(known)
+        with pytest.raises(nf.InvalidItemError, match="cost_center: unknown field"):
+            await client.billings.upsert(extra)
+        await client.billings.upsert(extra, extra_fields={"cost_center"})
+        result = await client.billings.bulk_upsert([extra], extra_fields="allow")
+        typo = await client.billings.bulk_upsert([billing_item(custmer_name="x")])
+    sent = [json.loads(call.request.content)["billings"][0] for call in route.calls]
+    assert (sent[0]["payee_name"], sent[0]["origin"]) == ("Escola", "erp")
+    assert (sent[1]["erp_code"], sent[1]["cost_center"]) == ("A1", "CC-9")
+    assert result.ok and sent[2]["cost_center"] == "CC-9"
+    assert "did you mean 'customer_name'" in typo.errors[0].message
+    with pytest.raises(nf.ConfigurationError, match="extra_fields must be"):
+        nf.NeofinClient(API_KEY, SECRET_KEY, extra_fields="erp_code")

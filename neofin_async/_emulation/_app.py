@@ -17,7 +17,7 @@ from .._constants import MAX_REQUEST_BYTES
 from ._asgi import BodyTooLarge, Headers, Receive, Scope, Send, dumps, read_body, respond
 from ._clock import Clock
 from ._faults import ConnectionDropped, FaultInjector, drop, enact
-from ._router import Answer, Request, Route, Router
+from ._router import Abort, Answer, Request, Route, Router
 from ._server import DEFAULT_HOST, EmulatorServer, serve_app
 from ._settings import EmulatorSettings
 from ._transport import EmulatorTransport
@@ -28,6 +28,8 @@ SettingsT = TypeVar("SettingsT", bound=EmulatorSettings)
 AppT = TypeVar("AppT", bound="EmulatorApp[Any]")
 MAX_ERROR_TEXT = 200
 """Characters of an internal error's message kept in `errors`."""
+MAX_LOGGED_PATH = 2_000
+"""Characters of a request's path kept in `requests`."""
 
 
 class RequestRecord(NamedTuple):
@@ -227,7 +229,8 @@ class EmulatorApp(Generic[SettingsT]):
         finally:
             label = matched[0].label if matched is not None else "unmatched"
             kind = fault.kind if fault is not None else None
-            record = RequestRecord(method, path, label, status or 0, kind, self.clock())
+            logged = path[:MAX_LOGGED_PATH]
+            record = RequestRecord(method, logged, label, status or 0, kind, self.clock())
             self.requests.append(record)
             self.request_counts[label] += 1
 
@@ -261,6 +264,8 @@ class EmulatorApp(Generic[SettingsT]):
             if inspect.isawaitable(answer):
                 answer = await answer
             return answer
+        except Abort as abort:
+            return abort.answer
         except Exception as exc:
             self.record_error(route.label, exc)
             return 500, self.error_body(500)

@@ -25,7 +25,7 @@ def dumps(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
 
 
-def _refuse_constant(name: str) -> Any:
+def _refuse(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
@@ -36,11 +36,16 @@ def _finite(text: str) -> float:
     return value
 
 
-def loads(body: bytes | str, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """Strict JSON: `ValueError` for malformed text, NaN/Infinity, floats out of range,
-    integers of more than 4300 digits and nesting deeper than `max_depth`."""
+def loads(body: bytes | str, max_depth: int = MAX_JSON_DEPTH, *, allow_nan: bool = False) -> Any:
+    """Strict JSON: `ValueError` for malformed text, integers of more than 4300 digits,
+    nesting deeper than `max_depth` and (unless `allow_nan`, for an API whose server reads
+    them as Python's `json` does, so that its field validation refuses them) NaN, Infinity
+    and floats out of range."""
+    strict: dict[str, Any] = (
+        {} if allow_nan else {"parse_constant": _refuse, "parse_float": _finite}
+    )
     try:
-        value = json.loads(body, parse_constant=_refuse_constant, parse_float=_finite)
+        value = json.loads(body, **strict)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
     if _depth_exceeds(value, max_depth):

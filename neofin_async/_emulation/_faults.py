@@ -86,6 +86,7 @@ class FaultRule(FaultSettings):
             object.__setattr__(self, "method", self.method.upper())
 
     def matches(self, method: str, path: str) -> bool:
+        """Whether the rule applies to a request with this method and path."""
         return (self.method is None or self.method == method) and path.startswith(self.path)
 
 

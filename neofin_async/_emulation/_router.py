@@ -11,6 +11,14 @@ Answer = tuple[int, bytes]
 """A handler's answer: the status and the JSON body."""
 
 
+class Abort(Exception):
+    """Raised by a handler (or a helper it calls) to answer at once: `raise Abort(404, body)`."""
+
+    def __init__(self, status: int, body: bytes) -> None:
+        super().__init__(status)
+        self.answer: Answer = (status, body)
+
+
 @dataclass
 class Request:
     """What a handler sees of a request that passed routing, faults and authentication."""

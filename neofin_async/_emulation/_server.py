@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -57,7 +59,9 @@ def listening_socket(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise OSError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        error = OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        error.errno = exc.errno
+        raise error from None
     return sock
 
 
@@ -93,18 +97,28 @@ def serve_app(
     log_level: str = "warning",
     access_log: bool = False,
 ) -> None:
-    """Serve `app` until interrupted (Ctrl-C returns), after printing `banner(base_url)`.
+    """Serve `app` until Ctrl-C (which returns), after printing `banner(base_url)`.
 
     `OSError` (one line) when the port cannot be bound; `RuntimeError` without uvicorn."""
     server, sock = _uvicorn_server(app, host, port, log_level, access_log)
-    if banner is not None:
-        print(banner(base_url(host, sock)), flush=True)
-    try:
+    with sock, _interrupt_stops(server):
+        if banner is not None:
+            print(banner(base_url(host, sock)), flush=True)
         server.run(sockets=[sock])
-    except KeyboardInterrupt:  # uvicorn shut down cleanly, then re-raised the signal
-        pass
+
+
+@contextlib.contextmanager
+def _interrupt_stops(server: uvicorn.Server) -> Iterator[None]:
+    """Ctrl-C asks `server` to exit, whenever it comes: uvicorn's own handler only covers
+    `run` and re-raises the signal after shutting down, which would be a KeyboardInterrupt."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: setattr(server, "should_exit", True))
+    try:
+        yield
     finally:
-        sock.close()
+        signal.signal(signal.SIGINT, previous)
 
 
 class EmulatorServer:

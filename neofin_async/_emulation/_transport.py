@@ -30,6 +30,7 @@ class EmulatorTransport(httpx.ASGITransport):
         super().__init__(app, raise_app_exceptions=True, root_path=root_path, client=client)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send `request` into the app, failing as a socket would."""
         timeout = request.extensions.get("timeout", {}).get("read")
         try:
             with anyio.fail_after(timeout):

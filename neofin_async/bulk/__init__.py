@@ -13,8 +13,9 @@ from ._journal import (
     content_hash,
     open_journal,
 )
-from ._methods import BulkUpserts, ExtraFields, Items
+from ._methods import BulkUpserts, Items
 from ._options import BulkChanges, BulkOptions
+from ._pgjournal import PostgresJournal
 from ._result import (
     STATES,
     BulkError,
@@ -43,7 +44,6 @@ __all__ = [
     "Chunker",
     "ConfirmResult",
     "Counts",
-    "ExtraFields",
     "ItemError",
     "ItemErrors",
     "ItemState",
@@ -54,6 +54,7 @@ __all__ = [
     "JournalScope",
     "JournalStore",
     "NotSentRange",
+    "PostgresJournal",
     "Progress",
     "Sourced",
     "confirm",

@@ -220,7 +220,7 @@ def open_journal(value: JournalStore | str | os.PathLike[str]) -> tuple[JournalS
         return value, False
     text = os.fspath(value)
     if text.startswith(("postgresql://", "postgres://")):
-        from ._pgjournal import PostgresJournal  # type: ignore[import-not-found]
+        from ._pgjournal import PostgresJournal
 
         return PostgresJournal(text), True
     return Journal(text), True

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Callable, Collection, Iterable
-from typing import Any, ClassVar, Generic, Literal, TypeVar
+from collections.abc import AsyncIterable, Callable, Iterable
+from typing import Any, ClassVar, Generic, TypeVar
 
 from typing_extensions import Unpack
 
 from .._retry import RetryEvent
+from ..models import AllowedExtras, resolve_extra_fields
 from ._answer import Answer
 from ._engine import BulkEngine, BulkStream
 from ._journal import JournalScope
@@ -17,7 +18,6 @@ from ._result import BulkResult
 T = TypeVar("T")
 
 Items = Iterable[Any] | AsyncIterable[Any]
-ExtraFields = Collection[str] | Literal["allow"]
 
 
 class BulkUpserts(Generic[T]):
@@ -32,8 +32,12 @@ class BulkUpserts(Generic[T]):
     bulk_key_field: ClassVar[str]
     """The name of the key field, for messages (`"integration_identifier"`)."""
     max_chunk_size: ClassVar[int]
+    _extra_fields: AllowedExtras = None
+    """The client's `extra_fields`; a call's are added to them."""
 
-    def _bulk_prepare(self, raw: Any, index: int, extra_fields: ExtraFields | None) -> T:
+    def _bulk_prepare(self, raw: Any, index: int, extra_fields: AllowedExtras) -> T:
+        """Validate input item `index` (letting `extra_fields` through); raise
+        `InvalidItemError` to refuse it."""
         raise NotImplementedError
 
     def _bulk_key(self, item: Any) -> str | None:
@@ -76,7 +80,7 @@ class BulkUpserts(Generic[T]):
         scope = JournalScope(
             settings.tenant or self._bulk_tenant(), self.bulk_provider, self.bulk_resource
         )
-        extra_fields = settings.extra_fields
+        extra_fields = resolve_extra_fields(self._extra_fields, settings.extra_fields)
 
         def prepare(raw: Any, index: int) -> T:
             return self._bulk_prepare(raw, index, extra_fields)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from .._constants import DEFAULT_CONCURRENCY, DEFAULT_DRAIN_LIMIT, DEFAULT_MAX_CONNECTION_FAILURES
+from ..models import ExtraFields
 
 if TYPE_CHECKING:
     from ._engine import ChunkRetry
@@ -47,8 +48,9 @@ class BulkOptions:
     drain_limit: int | None = DEFAULT_DRAIN_LIMIT
     """After a stop, at most this many more input items are read to be counted `not_sent`
     (None: read to the end); beyond it `BulkResult.input_unread` is set."""
-    extra_fields: Collection[str] | Literal["allow"] | None = None
-    """Fields the input model does not know, let through (None: the client's setting)."""
+    extra_fields: ExtraFields = None
+    """Fields the input model does not know, let through unchanged: names (added to the
+    client's `extra_fields`), or `"allow"` for any."""
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -80,4 +82,4 @@ class BulkChanges(TypedDict, total=False):
     tenant: str | None
     max_connection_failures: int | None
     drain_limit: int | None
-    extra_fields: Collection[str] | Literal["allow"] | None
+    extra_fields: ExtraFields

@@ -8,12 +8,11 @@ from collections.abc import Mapping
 
 import httpx
 
-from .._base_client import UNSET, BaseClient, env_or, require_header_safe
-from .._client import _account
+from .._base_client import UNSET, BaseClient, account_of, resolve_secrets
 from .._constants import DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT
 from .._exceptions import ConfigurationError
 from .._retry import RetryPolicy
-from ..bulk import ExtraFields
+from ..models import ExtraFields
 from ._constants import API_PREFIX, ENV_BASE_URL, ENV_PRIVATE_KEY, ENV_PUBLIC_KEY
 from ._customers import Customers
 from ._dialect import CHARGEOVER
@@ -22,28 +21,18 @@ from ._upsert import UpsertOrder
 
 def _resolve_keys(public_key: str | None, private_key: str | None) -> tuple[str, str]:
     """The key pair from the arguments or the environment, refused (never echoed) if unusable."""
-    public_key, private_key = (
-        env_or(public_key, ENV_PUBLIC_KEY),
-        env_or(private_key, ENV_PRIVATE_KEY),
+    public_key, private_key = resolve_secrets(
+        [
+            ("ChargeOver public key", "public_key", ENV_PUBLIC_KEY, public_key),
+            ("ChargeOver private key", "private_key", ENV_PRIVATE_KEY, private_key),
+        ],
+        where="They are under Settings > Developer > REST API in ChargeOver, or run against "
+        "the emulator (neofin_async.chargeover.emulator).",
     )
-    missing = [
-        f"{name} (argument {arg}= or environment variable {env})"
-        for name, arg, env, value in (
-            ("public key", "public_key", ENV_PUBLIC_KEY, public_key),
-            ("private key", "private_key", ENV_PRIVATE_KEY, private_key),
-        )
-        if not value
-    ]
-    if missing:
-        raise ConfigurationError(
-            "Missing ChargeOver " + " and ".join(missing) + ". They are under Settings > "
-            "Developer > REST API in ChargeOver, or run against the emulator "
-            "(neofin_async.chargeover.emulator)."
-        )
-    hint = f"check the arguments or {ENV_PUBLIC_KEY} / {ENV_PRIVATE_KEY}"
-    require_header_safe({"public key": public_key, "private key": private_key}, hint)
     if ":" in public_key:
-        raise ConfigurationError(f"The public key cannot contain ':' in HTTP Basic ({hint})")
+        raise ConfigurationError(
+            f"The public key cannot contain ':' in HTTP Basic (check {ENV_PUBLIC_KEY})"
+        )
     return public_key, private_key
 
 
@@ -87,7 +76,7 @@ class ChargeOverClient(BaseClient):
         http_backend: str | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         default_headers: Mapping[str, str] | None = None,
-        extra_fields: ExtraFields = (),
+        extra_fields: ExtraFields = None,
         upsert_order: UpsertOrder = "auto",
     ) -> None:
         public_key, private_key = _resolve_keys(public_key, private_key)
@@ -105,7 +94,7 @@ class ChargeOverClient(BaseClient):
         )
         self._keys = (public_key, private_key)
         self.extra_fields = extra_fields
-        self.account = _account(self.base_url, public_key)
+        self.account = account_of(self.base_url, public_key)
         self.customers = Customers(
             self._pipeline,
             account=self.account,

@@ -8,14 +8,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .._base_client import Resource
 from .._exceptions import APIError, InvalidItemError, NotFoundError
 from .._pagination import OffsetPager
 from .._pipeline import RequestPipeline
 from .._retry import RetryEvent
-from ..bulk import Answer, BulkUpserts, ExtraFields
-from ..models import Page
-from ..models._base import validate_item
-from ..resources._base import Resource, segment
+from .._urls import segment
+from ..bulk import Answer, BulkUpserts
+from ..models import AllowedExtras, ExtraFields, Page, validate_item
 from ._constants import API_PREFIX, DEFAULT_PAGE_SIZE, MAX_BULK_REQUESTS
 from ._models import Customer, CustomerChanges, CustomerInput
 from ._upsert import BULK_PATH, CREATE_PATH, Tally, UpsertOrder, update_path, upsert_chunk
@@ -74,7 +74,7 @@ class Customers(Resource, BulkUpserts[CustomerInput]):
         pipeline: RequestPipeline,
         *,
         account: str = "",
-        extra_fields: ExtraFields = (),
+        extra_fields: ExtraFields = None,
         upsert_order: UpsertOrder = "auto",
     ) -> None:
         super().__init__(pipeline, account=account, extra_fields=extra_fields)
@@ -148,11 +148,9 @@ class Customers(Resource, BulkUpserts[CustomerInput]):
 
     # -- the bulk engine's hooks -----------------------------------------------------------
 
-    def _bulk_prepare(
-        self, raw: Any, index: int, extra_fields: ExtraFields | None
-    ) -> CustomerInput:
+    def _bulk_prepare(self, raw: Any, index: int, extra_fields: AllowedExtras) -> CustomerInput:
         try:
-            item = validate_item(CustomerInput, raw, index)
+            item = validate_item(CustomerInput, raw, index, extra_fields=extra_fields)
         except InvalidItemError as exc:
             key = exc.integration_identifier or _key_of(raw)
             raise InvalidItemError(index, exc.errors, key) from None

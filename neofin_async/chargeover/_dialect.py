@@ -18,6 +18,9 @@ from .._pipeline import Dialect, Reply
 
 
 class ChargeOverDialect(Dialect):
+    """ChargeOver's envelope (`{code, status, message, details, response}`) read into the
+    error tree; an `Error` envelope under a 2xx status is an error too."""
+
     name: ClassVar[str] = "chargeover"
     request_id_header: ClassVar[str] = "x-request-id"
 

@@ -13,9 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator
 
 from .._constants import MAX_TEXT_LENGTH
-from ..models._base import InputModel, OutputModel
-from ..models._types import Count, Email, Number, Text
-from ._taxid import check_tax_id
+from .._taxid import check_tax_id
+from ..models import Count, Email, InputModel, Number, OutputModel, Text
 
 
 def _required(value: str) -> str:

@@ -48,8 +48,8 @@ from typing import Any, Literal
 from .._constants import MAX_ITEM_MESSAGE_LENGTH, RETRYABLE_STATUS_CODES
 from .._exceptions import APIError, AuthenticationError
 from .._retry import RetryEvent, RetryPolicy
+from .._urls import segment
 from ..bulk import Answer
-from ..resources._base import segment
 from ._constants import API_PREFIX
 from ._dialect import CHARGEOVER
 from ._models import CustomerInput

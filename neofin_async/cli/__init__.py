@@ -28,27 +28,33 @@ __all__ = ["main"]
 
 
 def _run_upsert(args: argparse.Namespace) -> object:
+    from ._options import upsert_options
     from ._upsert import upsert
 
-    return upsert(args)
+    return upsert(upsert_options(args))
 
 
 def _run_get(args: argparse.Namespace) -> object:
     from ._commands import get
+    from ._options import target_options
 
-    return get(args)
+    return get(
+        target_options(args), args.resource, args.id, by_number=args.by_number,
+        by_document=args.by_document,
+    )  # fmt: skip
 
 
 def _run_list(args: argparse.Namespace) -> object:
     from ._commands import list_
+    from ._options import target_options
 
-    return list_(args)
+    return list_(target_options(args), status=args.status, limit=args.limit, jsonl=args.jsonl)
 
 
 def _run_sample(args: argparse.Namespace) -> object:
     from ._commands import sample
 
-    return sample(args)
+    return sample(args.resource, args.count, args.output, format=args.format, seed=args.seed)
 
 
 def _run_emulator(args: argparse.Namespace) -> object:

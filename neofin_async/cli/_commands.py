@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
 from pydantic import BaseModel
 
-from .._exceptions import ConfigurationError
 from . import _sample
 from ._files import FORMATS, write_records
+from ._options import Format, TargetOptions
 from ._target import connect
 
 EMPTY_EMULATOR_HINT = (
@@ -24,65 +23,80 @@ def _json(model: BaseModel, indent: int | None = 2) -> str:
     return json.dumps(model.model_dump(mode="json"), ensure_ascii=False, indent=indent)
 
 
-async def get(args: argparse.Namespace) -> int:
-    async with connect(args) as target:
-        if target.is_emulator and not args.base_url:
+async def get(
+    settings: TargetOptions,
+    resource: str,
+    id: str,
+    *,
+    by_number: bool = False,
+    by_document: bool = False,
+) -> int:
+    async with connect(settings) as target:
+        if target.is_emulator and not settings.base_url:
             print(EMPTY_EMULATOR_HINT, file=sys.stderr)
-        if args.resource == "billing":
+        if resource == "billing":
             billings = target.client.billings
             found: BaseModel = await (
-                billings.retrieve_by_number(args.id)
-                if args.by_number
-                else billings.retrieve(args.id)
+                billings.retrieve_by_number(id) if by_number else billings.retrieve(id)
             )
         else:
             customers = target.client.customers
-            by = customers.retrieve_by_document if args.by_document else customers.retrieve
-            found = await by(args.id)
+            by = customers.retrieve_by_document if by_document else customers.retrieve
+            found = await by(id)
     print(_json(found))
     return 0
 
 
-async def list_(args: argparse.Namespace) -> int:
-    """Print every billing (or those in `--status`) as a JSON array, or JSON Lines."""
+async def list_(
+    settings: TargetOptions, *, status: str | None, limit: int | None, jsonl: bool
+) -> int:
+    """Print every billing (or those in `status`) as a JSON array, or JSON Lines."""
     out = sys.stdout
     count = 0
-    async with connect(args) as target:
-        if target.is_emulator and not args.base_url:
+    async with connect(settings) as target:
+        if target.is_emulator and not settings.base_url:
             print(EMPTY_EMULATOR_HINT, file=sys.stderr)
-        async for billing in target.client.billings.list(status=args.status):
-            if args.limit is not None and count >= args.limit:
+        async for billing in target.client.billings.list(status=status):
+            if limit is not None and count >= limit:
                 break
-            if args.jsonl:
+            if jsonl:
                 out.write(_json(billing, None) + "\n")
             else:
                 item = "\n".join("  " + line for line in _json(billing).splitlines())
                 out.write(("[\n" if count == 0 else ",\n") + item)
             count += 1
-    if not args.jsonl:
+    if not jsonl:
         out.write("\n]\n" if count else "[]\n")
     out.flush()
     return 0
 
 
-def sample(args: argparse.Namespace) -> int:
-    """Write N fictitious, valid records (CSV or JSON Lines) to `-o` or stdout."""
-    if args.count < 0:
+def sample(
+    resource: str,
+    count: int,
+    output: str | None,
+    *,
+    format: Format | None = None,
+    seed: int | None = None,
+) -> int:
+    """Write N fictitious, valid records (CSV or JSON Lines) to `output` or stdout, one at a
+    time (a million rows never sit in memory)."""
+    if count < 0:
         raise ValueError("N must not be negative")
-    format = args.format or FORMATS.get(_extension(args.output), "csv")
+    chosen = format or FORMATS.get(_extension(output), "csv")
     columns: tuple[str, ...]
-    if args.resource == "billings":
-        records = _sample.billings(args.count, args.seed)
+    if resource == "billings":
+        records = _sample.billings(count, seed)
         columns = _sample.BILLING_COLUMNS
     else:
-        records = _sample.customers(args.count, args.seed)
+        records = _sample.customers(count, seed)
         columns = _sample.CUSTOMER_COLUMNS
-    if args.output in (None, "-"):
-        write_records(records, columns, sys.stdout, format)
+    if output in (None, "-"):
+        write_records(records, columns, sys.stdout, chosen)
         return 0
-    with open(args.output, "w", encoding="utf-8", newline="") as file:
-        count = write_records(records, columns, file, format)
-    print(f"Wrote {count} {args.resource} to {args.output} ({format})", file=sys.stderr)
+    with open(output, "w", encoding="utf-8", newline="") as file:
+        written = write_records(records, columns, file, chosen)
+    print(f"Wrote {written} {resource} to {output} ({chosen})", file=sys.stderr)
     return 0
 
 
@@ -91,25 +105,8 @@ def _extension(path: str | None) -> str:
 
 
 def emulator(args: argparse.Namespace) -> int:
-    """Serve the emulator with uvicorn until interrupted (Ctrl-C)."""
-    from ..emulator import Emulator, serve
+    """Serve the chosen provider's emulator until interrupted (Ctrl-C), or print its OpenAPI
+    description (`--openapi`)."""
+    from .._emulation import run_emulator
 
-    settings: dict[str, Any] = {
-        "processing_delay": args.processing_delay,
-        "latency_ms": args.latency_ms,
-        "fail_rate": args.fail_rate,
-        "seed": args.seed,
-        "page_size": args.page_size,
-        "partial_failure": args.partial_failure,
-    }
-    try:
-        app = Emulator(**settings)
-    except ValueError as exc:
-        raise ConfigurationError(f"emulator settings: {exc}") from None
-    try:
-        serve(args.host, args.port, emulator=app, log_level=args.log_level)
-    except RuntimeError as exc:  # uvicorn missing
-        raise ConfigurationError(str(exc)) from None
-    except KeyboardInterrupt:  # Ctrl-C is how it stops
-        pass
-    return 0
+    return run_emulator(args)

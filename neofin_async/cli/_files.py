@@ -1,31 +1,41 @@
 """Reading input records from CSV or JSON Lines (and writing them, for `sample`).
 
-Each record becomes a dict named like the API fields, or an `InvalidItemError` when it cannot be
-parsed (the bulk engine counts it invalid and never sends it). `Records.lines[i]` is the input
-line on which record `i` starts.
+Each record becomes a dict named like the API fields (through the column mapping), or an
+`InvalidItemError` when it cannot be read (the bulk engine counts it invalid and never sends
+it). `Records.lines[i]` is the input line on which record `i` starts.
+
+For the journal, `Records.sourced()` yields each record as a `Sourced`: its key and a digest of
+its raw bytes and of every reading option, read without parsing the record, which is parsed
+only if `load()` is called. Equal digests mean equal records, so a nightly re-run can skip an
+unchanged row without parsing or validating it.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import errno
+import hashlib
+import io
 import json
 import os
+import stat
 import sys
 from array import array
-from collections.abc import AsyncIterator, Iterable, Iterator
-from decimal import Decimal, InvalidOperation
-from itertools import chain, islice
-from typing import IO, Any, Literal
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import contextmanager
+from functools import partial
+from itertools import islice
+from typing import IO, Any, TypeVar
 
 import anyio.to_thread
 
+from .._constants import MAX_REQUEST_BYTES
 from .._exceptions import InvalidItemError
-from ..models import centavos
-
-Format = Literal["csv", "jsonl"]
-AmountUnit = Literal["centavos", "reais"]
+from ..bulk import Sourced
+from ._columns import Fields, Layout, _as_field, converters, normalize, resolve
+from ._options import Format, ReadOptions
 
 FORMATS: dict[str, Format] = {
     ".csv": "csv",
@@ -35,12 +45,11 @@ FORMATS: dict[str, Format] = {
     ".ndjson": "jsonl",
     ".json": "jsonl",
 }
-BOOLEAN_FIELDS = frozenset(
-    {"by_mail", "by_whatsapp", "ignore_existing_customer_upsert", "pause_notifications"}
-)
-TRUE = frozenset({"true", "1", "sim", "s", "yes", "y", "t", "verdadeiro"})
-FALSE = frozenset({"false", "0", "não", "nao", "n", "no", "f", "falso"})
+DELIMITERS = ",;\t|"
+READER_VERSION = 1
+"""Part of every digest: bump it when a change here reads the same bytes differently."""
 _BATCH = 256
+_T = TypeVar("_T")
 
 
 def format_of(path: str, first_line: str, forced: Format | None) -> Format:
@@ -53,205 +62,468 @@ def format_of(path: str, first_line: str, forced: Format | None) -> Format:
     return "jsonl" if first_line.lstrip().startswith("{") else "csv"
 
 
+Row = tuple[int, bytes, "str | None", "list[str] | None", bool]
+"""(first line, raw bytes without the line end, text of a one-line record or None, cells
+parsed by `csv` or None, whether a line did not decode)."""
+
+
 class Records:
     """The records of one input file (`-` = stdin), read lazily, line by line.
 
-    Lines are decoded one at a time with `encoding`; a record with a line that does not
-    decode is an invalid item (the others are still sent)."""
+    Lines are decoded one at a time with the encoding; a record with a line that does not
+    decode is an invalid item (the others are still sent). The CSV header is read (and an
+    unknown column refused) when the object is made, before anything is sent."""
 
-    def __init__(
-        self,
-        path: str,
-        *,
-        format: Format | None = None,
-        amount_unit: AmountUnit = "centavos",
-        encoding: str = "utf-8",
-    ) -> None:
+    def __init__(self, options: ReadOptions, fields: Fields) -> None:
         try:
-            codecs.lookup(encoding)
+            "a".encode(options.encoding)  # a text encoding (not e.g. rot13 or base64)
         except LookupError:
-            raise ValueError(f"unknown encoding {encoding!r}") from None
-        self.path = path
-        self.name = "<stdin>" if path == "-" else path
-        self.amount_unit = amount_unit
-        self.encoding = encoding
-        self.lines: array[int] = array("q")
+            raise ValueError(f"unknown encoding {options.encoding!r}") from None
+        self.options = options
+        self.fields = fields
+        self.path = options.path
+        self.name = "<stdin>" if self.path == "-" else self.path
+        self.encoding = options.encoding
+        self.lines: array[int] = array("I")
         """`lines[i]`: the line on which record `i` starts."""
-        self._undecodable: set[int] = set()
-        self._file = sys.stdin.buffer if path == "-" else _open(path)
+        self.bytes_read = 0
+        self.size = _size(self.path)
+        """The file's size in bytes, None for a pipe (the progress bar's estimate)."""
+        self.exhausted = False
+        self.layout = Layout(())
+        self.delimiter = ","
+        self._ignored: dict[str, None] = {}
+        self._json_names: dict[str, str | None] = {}
+        self._names: tuple[str | None, ...] = ()
+        self._key_at: int | None = None
+        self._file = sys.stdin.buffer if self.path == "-" else _open(self.path)
         self._closed = False
-        raw = self._file.readline().removeprefix(codecs.BOM_UTF8)
-        first = self._decode(1, raw)
-        self._lines: Iterator[str] = chain(
-            [first] if raw else [],
-            (self._decode(n, line) for n, line in enumerate(self._file, start=2)),
-        )
-        self.format = format_of(path, first, format)
-        if self.format == "jsonl" and first.lstrip().startswith("["):
+        self._line = 0
+        """The last physical line read."""
+        self._source: Iterator[bytes] = iter(self._file)
+        self._width = 1
+        wide = _wide_encoding(self._file, options.encoding)
+        if wide is not None:  # UTF-16 or UTF-32: decoded by io, then read as UTF-8 lines
+            self.encoding, self._width = "utf-8", 4 if "32" in wide else 2
+            self._source = _recoded(self._file, wide)
+        self._source_encoding = wide or options.encoding
+        first = self._next_line()
+        if first.startswith(codecs.BOM_UTF8):
+            first = first[len(codecs.BOM_UTF8) :]
+        text = first.decode(self.encoding, errors="replace")
+        self.format = format_of(self.path, text, options.format)
+        try:
+            if self.format == "jsonl":
+                if text.lstrip().startswith("["):
+                    raise ValueError(
+                        f"{self.name} is a JSON array; write one object per line "
+                        "(JSON Lines) instead"
+                    )
+                self._first = first
+                self._convert = self._converter(fields.names, from_text=False)
+            else:
+                self._start_csv(first, text)
+        except BaseException:
             self.close()
-            raise ValueError(
-                f"{self.name} is a JSON array; write one object per line (JSON Lines) instead"
-            )
+            raise
+        self._prefix = self._digest_prefix()
 
-    def estimate(self) -> int | None:
-        """About how many records a regular file holds (for a progress bar), or None."""
-        if self.path == "-" or not os.path.isfile(self.path):
+    # -- what the rest of the CLI reads ----------------------------------------------------
+
+    @property
+    def count(self) -> int:
+        """Records read so far."""
+        return len(self.lines)
+
+    @property
+    def ignored_columns(self) -> tuple[str, ...]:
+        """Columns (or JSON keys) dropped by `--ignore-unknown-columns`."""
+        return self.layout.ignored + tuple(self._ignored)
+
+    def estimate(self) -> tuple[int, bool] | None:
+        """`(records, exact)`: how many records the input holds, extrapolated from the bytes
+        read so far (exact once read to the end); None while nothing is known (a pipe)."""
+        if self.exhausted:
+            return self.count, True
+        if not self.size or not self.bytes_read or not self.count:
             return None
-        lines, last = 0, b"\n"
-        with open(self.path, "rb") as file:
-            for block in iter(lambda: file.read(1 << 20), b""):
-                lines, last = lines + block.count(b"\n"), block[-1:]
-        lines += last != b"\n"
-        return max(0, lines - 1) if self.format == "csv" else lines
+        return max(self.count, round(self.count * self.size / self.bytes_read)), False
 
     def line_of(self, index: int) -> int | None:
         return self.lines[index] if 0 <= index < len(self.lines) else None
 
     def __iter__(self) -> Iterator[dict[str, Any] | InvalidItemError]:
-        rows = self._csv() if self.format == "csv" else self._jsonl()
-        try:
-            for line, record in rows:
-                self.lines.append(line)
-                yield record
-        except csv.Error as exc:
-            line = self.lines[-1] if self.lines else 1
-            raise ValueError(f"{self.name}: CSV error after line {line}: {exc}") from None
-        finally:
-            self.close()
+        """Every record, parsed."""
+        load, lines = self._load, self.lines
+        with self._reading() as rows:
+            for line, _, text, cells, bad in rows:
+                lines.append(line)
+                yield load(text, cells, bad)
+
+    def sourced(self, *, digests: bool = True) -> Iterator[Sourced]:
+        """Every record as a `Sourced`: key and digest now, the record on `load()`. Without
+        `digests` (no journal to compare them with), the digest is left empty."""
+        make, lines = self._sourced, self.lines
+        with self._reading() as rows:
+            for row in rows:
+                lines.append(row[0])
+                yield make(row, digests)
 
     async def __aiter__(self) -> AsyncIterator[dict[str, Any] | InvalidItemError]:
         """The records, read in a worker thread so a slow input never blocks the event loop."""
-        records = iter(self)
-        while batch := await anyio.to_thread.run_sync(
-            lambda: list(islice(records, _BATCH)), abandon_on_cancel=True
-        ):
-            for record in batch:
-                yield record
+        async for record in in_thread(iter(self)):
+            yield record
+
+    def asourced(self, *, digests: bool = True) -> AsyncIterator[Sourced]:
+        """`sourced()`, read in a worker thread."""
+        return in_thread(self.sourced(digests=digests))
 
     def close(self) -> None:
         if not self._closed and self.path != "-":  # leave the process's stdin open
             self._file.close()
         self._closed = True
 
-    def _decode(self, number: int, raw: bytes) -> str:
+    # -- reading ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _reading(self) -> Iterator[Iterator[Row]]:
         try:
-            return raw.decode(self.encoding)
+            yield self._csv_rows() if self.format == "csv" else self._jsonl_rows()
+            self.exhausted = True
+        finally:
+            self.close()
+
+    def _next_line(self) -> bytes:
+        raw = next(self._source, b"")
+        if raw:
+            self._line += 1
+            self.bytes_read += len(raw) * self._width
+        return raw
+
+    def _decode(self, raw: bytes) -> tuple[str, bool]:
+        try:
+            return raw.decode(self.encoding), False
         except UnicodeDecodeError:
-            self._undecodable.add(number)
-            return raw.decode(self.encoding, errors="replace")
+            return raw.decode(self.encoding, errors="replace"), True
 
-    def _undecoded(
-        self, first: int, last: int, identifier: str | None = None
-    ) -> InvalidItemError | None:
-        """An error if a line from `first` to `last` did not decode."""
-        bad = [n for n in range(first, last + 1) if n in self._undecodable]
-        if not bad:
-            return None
-        self._undecodable.difference_update(bad)
-        message = f"is not {self.encoding} text; pass --encoding (e.g. cp1252) to read this file"
-        return InvalidItemError(-1, {"(line)": [message]}, identifier)
+    def _start_csv(self, first: bytes, text: str) -> None:
+        csv.field_size_limit(max(csv.field_size_limit(), MAX_REQUEST_BYTES))
+        stripped = text.strip()
+        if stripped.lower().startswith("sep=") and len(stripped) == 5:  # Excel's first line
+            self.delimiter = stripped[4]
+            first = self._next_line()
+            text = first.decode(self.encoding, errors="replace")
+        else:
+            self.delimiter = max(DELIMITERS, key=text.count) if text.strip() else ","
+        self._first = first
+        self._convert = self._converter((), from_text=True)
+        header = next(self._csv_rows(), None)
+        if header is None:
+            return
+        _, _, line, cells, bad = header
+        if bad:
+            raise ValueError(
+                f"{self.name}: the header is not {self._source_encoding} text; pass --encoding "
+                "(e.g. --encoding cp1252) to read this file"
+            )
+        names = cells if cells is not None else (line or "").split(self.delimiter)
+        self.layout = resolve(
+            names,
+            self.options.columns,
+            self.fields,
+            ignore_unknown=self.options.ignore_unknown_columns,
+            source=self.name,
+        )
+        self._names = self.layout.names
+        self._key_at = self.layout.index_of(self.fields.key)
+        self._convert = self._converter(
+            [n for n in self.layout.names if n is not None], from_text=True
+        )
 
-    def _csv(self) -> Iterator[tuple[int, dict[str, Any] | InvalidItemError]]:
-        first = next(self._lines, "")
-        delimiter = max(",;\t", key=first.count) if first else ","
-        reader = csv.reader(chain([first], self._lines), delimiter=delimiter)
-        header = [name.strip().lower() for name in next(reader, [])]
-        previous = reader.line_num
-        for row in reader:
-            start, previous = previous + 1, reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue
-            undecoded = self._undecoded(start, previous, _identifier(header, row))
-            if undecoded is not None:
-                yield start, undecoded
-            elif len(row) > len(header):
-                message = f"has {len(row)} cells but the header has {len(header)}"
-                yield start, InvalidItemError(-1, {"(row)": [message]}, _identifier(header, row))
+    def _csv_rows(self) -> Iterator[Row]:
+        """The records, each from one line (split on the delimiter) or, when it has quotes,
+        from as many lines as `csv` needs (a quoted cell may hold a newline)."""
+        delimiter = self.delimiter
+        blank = b" \t\r\n" + delimiter.encode("ascii", errors="ignore")
+        feed = _Feed(self)
+        reader = csv.reader(feed, delimiter=delimiter)
+        raw, self._first = self._first or self._next_line(), b""
+        while raw:
+            start = self._line
+            cr = raw.find(b"\r")
+            if b'"' not in raw and (cr == -1 or cr >= len(raw) - 2):
+                if raw.strip(blank):
+                    body = raw.rstrip(b"\r\n")
+                    try:
+                        yield start, body, body.decode(self.encoding), None, False
+                    except UnicodeDecodeError:
+                        text = body.decode(self.encoding, errors="replace")
+                        yield start, body, text, None, True
             else:
-                cells = zip(header, row, strict=False)
-                raw = {name: cell for name, cell in cells if name and cell.strip()}
-                yield start, self._convert(raw, from_text=True)
+                feed.push(raw)
+                try:
+                    cells = next(reader)
+                except csv.Error as exc:
+                    cells = [f"\x00{exc}"]  # reported by _load as an unreadable row
+                taken = b"".join(feed.taken).rstrip(b"\r\n")
+                bad, feed.taken, feed.bad = feed.bad, [], False
+                if any(cell.strip() for cell in cells):
+                    yield start, taken, None, cells, bad
+            raw = self._next_line()
 
-    def _jsonl(self) -> Iterator[tuple[int, dict[str, Any] | InvalidItemError]]:
-        for number, text in enumerate(self._lines, start=1):
-            if not text.strip():
-                continue
-            undecoded = self._undecoded(number, number)
-            if undecoded is not None:
-                yield number, undecoded
-                continue
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError as exc:
-                error = f"is not valid JSON: {exc.msg} (column {exc.colno})"
-                yield number, InvalidItemError(-1, {"(line)": [error]})
-                continue
-            if not isinstance(value, dict):
-                error = f"must be a JSON object, got {type(value).__name__}"
-                yield number, InvalidItemError(-1, {"(line)": [error]})
-                continue
-            yield number, self._convert(value, from_text=False)
+    def _jsonl_rows(self) -> Iterator[Row]:
+        raw, self._first = self._first or self._next_line(), b""
+        while raw:
+            if raw.strip():
+                body = raw.rstrip(b"\r\n")
+                text, bad = self._decode(body)
+                yield self._line, body, text, None, bad
+            raw = self._next_line()
 
-    def _convert(
-        self, record: dict[str, Any], *, from_text: bool
+    # -- records ----------------------------------------------------------------------------
+
+    def _load(
+        self, text: str | None, cells: list[str] | None, bad: bool
     ) -> dict[str, Any] | InvalidItemError:
-        """Booleans, `;`-separated recipients, JSON objects in cells, amounts in reais."""
-        errors: dict[str, list[str]] = {}
-        for name, value in record.items():
-            try:
-                if name in BOOLEAN_FIELDS and isinstance(value, str):
-                    record[name] = parse_bool(value)
-                elif name == "recipients" and isinstance(value, str):
-                    record[name] = split_list(value)
-                elif name == "boleto" and from_text:
-                    record[name] = json.loads(value)
-                elif name == "amount" and self.amount_unit == "reais":
-                    record[name] = parse_reais(value)
-            except ValueError as exc:
-                errors[name] = [str(exc)]
-        if errors:
-            identifier = record.get("integration_identifier")
-            return InvalidItemError(-1, errors, identifier if isinstance(identifier, str) else None)
-        return record
+        if self.format == "jsonl":
+            return self._load_json(text or "", bad)
+        if cells is None:
+            cells = (text or "").split(self.delimiter)
+        names = self._names
+        if bad or len(cells) != len(names):
+            problem = self._misfit(cells, bad)
+            if problem is not None:
+                return problem
+            cells += [""] * (len(names) - len(cells))
+        record = {
+            name: value
+            for name, cell in zip(names, cells, strict=True)
+            if name is not None and (value := cell.strip())
+        }
+        return self._convert(record)
+
+    def _misfit(self, cells: list[str], bad: bool) -> InvalidItemError | None:
+        """Why a row that did not decode, or has more cells than the header, is invalid."""
+        if bad:
+            return self._undecoded(self._key_of(cells))
+        if len(cells) > len(self._names):
+            if len(cells) == 1 and cells[0].startswith("\x00"):
+                return _invalid("(row)", f"is not valid CSV: {cells[0][1:]}", None)
+            message = f"has {len(cells)} cells but the header has {len(self._names)}"
+            return _invalid("(row)", message, self._key_of(cells))
+        return None
+
+    def _load_json(self, text: str, bad: bool) -> dict[str, Any] | InvalidItemError:
+        if bad:
+            return self._undecoded(None)
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return _invalid("(line)", f"is not valid JSON: {exc.msg} (column {exc.colno})", None)
+        if not isinstance(value, dict):
+            return _invalid("(line)", f"must be a JSON object, got {type(value).__name__}", None)
+        record: dict[str, Any] = {}
+        for name, item in value.items():
+            field = self._json_field(name)
+            if field is None:
+                continue
+            if isinstance(item, str):
+                item = item.strip()
+                if not item:
+                    continue
+            record[field] = item
+        return self._convert(record)
+
+    def _json_field(self, name: str) -> str | None:
+        """The field a JSON key fills: mapped, an API field, or (unknown) itself, so the model
+        refuses it, unless `--ignore-unknown-columns` drops it."""
+        mapped = self._json_names.get(name, _UNSEEN)
+        if mapped is not _UNSEEN:
+            return mapped  # type: ignore[return-value]
+        key = normalize(name)
+        by_source = {normalize(s): f for s, f in self.options.columns.items()}
+        if key in by_source:
+            field = by_source[key]
+        elif _as_field(name) in self.fields.names:
+            field = _as_field(name)
+        elif self.options.ignore_unknown_columns:
+            self._ignored[name] = None
+            field = None
+        else:
+            field = name
+        if len(self._json_names) < 1000:  # keys are few; a pathological file stays bounded
+            self._json_names[name] = field
+        return field
+
+    def _converter(
+        self, names: Iterable[str], *, from_text: bool
+    ) -> Callable[[dict[str, Any]], dict[str, Any] | InvalidItemError]:
+        plan = converters(
+            names,
+            amount_unit=self.options.amount_unit,
+            date_format=self.options.date_format,
+            from_text=from_text,
+        )
+        key = self.fields.key
+
+        def convert(record: dict[str, Any]) -> dict[str, Any] | InvalidItemError:
+            errors: dict[str, list[str]] | None = None
+            for name, change in plan:
+                value = record.get(name)
+                if value is None:
+                    continue
+                try:
+                    record[name] = change(value)
+                except ValueError as exc:
+                    errors = errors or {}
+                    errors[name] = [str(exc)]
+            if errors:
+                identifier = record.get(key) if key else None
+                return InvalidItemError(
+                    -1, errors, identifier if isinstance(identifier, str) else None
+                )
+            return record
+
+        return convert
+
+    def _key_of(self, cells: list[str]) -> str | None:
+        at = self._key_at
+        if at is None or at >= len(cells):
+            return None
+        return cells[at].strip() or None
+
+    def _undecoded(self, identifier: str | None) -> InvalidItemError:
+        message = (
+            f"is not {self._source_encoding} text; pass --encoding (e.g. cp1252) to read this file"
+        )
+        return _invalid("(line)", message, identifier)
+
+    # -- sourced ----------------------------------------------------------------------------
+
+    def _digest_prefix(self) -> Any:
+        """A blake2b state holding every reading option: equal digests, equal records."""
+        options = self.options
+        described = {
+            "reader": READER_VERSION,
+            "resource": self.fields.resource,
+            "format": self.format,
+            "encoding": codecs.lookup(self._source_encoding).name,
+            "delimiter": self.delimiter,
+            "fields": list(self.layout.names),
+            "columns": sorted(options.columns.items()) if self.format == "jsonl" else None,
+            "ignore_unknown": options.ignore_unknown_columns,
+            "amount_unit": options.amount_unit,
+            "date_format": options.date_format,
+        }
+        text = json.dumps(described, sort_keys=True, ensure_ascii=False)
+        return hashlib.blake2b(text.encode(), digest_size=16)
+
+    def _sourced(self, row: Row, digests: bool) -> Sourced:
+        _, raw, text, cells, bad = row
+        digest = b""
+        if digests:
+            hashed = self._prefix.copy()
+            hashed.update(raw)
+            digest = hashed.digest()
+        if self.format == "jsonl":
+            return self._sourced_json(row, digest)
+        at = self._key_at
+        if cells is not None:
+            key = self._key_of(cells)
+        elif at is not None and text is not None:
+            parts = text.split(self.delimiter, at + 1)
+            key = (parts[at].strip() or None) if at < len(parts) else None
+        else:
+            key = None
+        return Sourced(key, digest, partial(self._load, text, cells, bad))
+
+    def _sourced_json(self, row: Row, digest: bytes) -> Sourced:
+        """A JSON object is parsed to find its key (`json` is fast; converting is not)."""
+        loaded = self._load(row[2], row[3], row[4])
+        key = self.fields.key
+        found = loaded.get(key) if key and isinstance(loaded, dict) else None
+        if isinstance(loaded, InvalidItemError):
+            found = loaded.integration_identifier
+        return Sourced(found if isinstance(found, str) else None, digest, lambda: loaded)
 
 
-def parse_bool(text: str) -> bool:
-    value = text.strip().lower()
-    if value in TRUE:
-        return True
-    if value in FALSE:
-        return False
-    raise ValueError(f"{text!r} is not a boolean (true/false, 1/0, sim/não)")
+_UNSEEN = object()
 
 
-def split_list(text: str) -> list[str]:
-    """`"a@x.com; b@x.com"` (or comma-separated) -> `["a@x.com", "b@x.com"]`."""
-    return [part.strip() for part in text.replace(",", ";").split(";") if part.strip()]
+class _Feed:
+    """Lines for `csv.reader`: the one pushed, then (a quoted cell spanning lines) more from
+    the file; keeps the raw bytes it handed out and whether one did not decode."""
+
+    __slots__ = ("bad", "pending", "records", "taken")
+
+    def __init__(self, records: Records) -> None:
+        self.records = records
+        self.pending: bytes | None = None
+        self.taken: list[bytes] = []
+        self.bad = False
+
+    def push(self, raw: bytes) -> None:
+        self.pending = raw
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def __next__(self) -> str:
+        raw = self.pending
+        self.pending = None
+        if raw is None:
+            raw = self.records._next_line()
+            if not raw:
+                raise StopIteration
+        self.taken.append(raw)
+        text, bad = self.records._decode(raw)
+        self.bad = self.bad or bad
+        return text
 
 
-def parse_reais(value: Any) -> int:
-    """`"1234.56"`, `"1.234,56"`, `"1234,56"` or a JSON number in reais -> centavos."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError(f"{value!r} is not an amount in reais")
-    text = str(value).strip().removeprefix("R$").strip()
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")
+async def in_thread(items: Iterator[_T]) -> AsyncIterator[_T]:
+    """`items`, pulled in batches in a worker thread."""
+    while batch := await anyio.to_thread.run_sync(
+        lambda: list(islice(items, _BATCH)), abandon_on_cancel=True
+    ):
+        for item in batch:
+            yield item
+
+
+def _wide_encoding(file: IO[bytes], encoding: str) -> str | None:
+    """The UTF-16 or UTF-32 codec to read `file` with (its BOM, or `encoding`), or None for
+    the byte-oriented encodings (UTF-8, cp1252, ...) that lines can be split in."""
+    head = file.peek(4)[:4] if isinstance(file, io.BufferedReader) else b""
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return encoding if "a;\n".encode(encoding) != b"a;\n" else None
+
+
+def _recoded(file: IO[bytes], encoding: str) -> Iterator[bytes]:
+    """The lines of a UTF-16/32 file as UTF-8 bytes; where the file did not decode, a byte
+    that is not UTF-8 either, so that its record is refused as not text."""
+    text = io.TextIOWrapper(file, encoding=encoding, errors="replace", newline="")
     try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        amount = Decimal("NaN")
-    if not amount.is_finite():
-        raise ValueError(f"{value!r} is not an amount in reais (e.g. 1234.56)")
+        for line in text:
+            raw = line.encode("utf-8", errors="surrogatepass")
+            yield raw.replace("\ufffd".encode(), b"\xff") if "\ufffd" in line else raw
+    finally:
+        with contextlib.suppress(ValueError):  # already closed
+            text.detach()  # the caller closes the file (and never stdin)
+
+
+def _invalid(field: str, message: str, identifier: str | None) -> InvalidItemError:
+    return InvalidItemError(-1, {field: [message]}, identifier)
+
+
+def _size(path: str) -> int | None:
     try:
-        return centavos(amount)
-    except ValueError:
-        raise ValueError(f"{value!r} reais has fractions of a centavo") from None
-
-
-def _identifier(header: list[str], row: list[str]) -> str | None:
-    if "integration_identifier" in header:
-        return row[header.index("integration_identifier")].strip() or None
-    return None
+        status = os.stat(path) if path != "-" else os.fstat(sys.stdin.fileno())
+    except (OSError, ValueError):
+        return None
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
 
 
 def _open(path: str) -> IO[bytes]:

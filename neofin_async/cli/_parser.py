@@ -6,7 +6,14 @@ import argparse
 from collections.abc import Callable, Mapping
 from typing import NoReturn
 
-from .._constants import DEFAULT_CONCURRENCY, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, MAX_BATCH_SIZE
+from .._constants import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_CONNECTION_FAILURES,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    MAX_BATCH_SIZE,
+)
+from .._emulation import add_emulator_arguments
 from .._version import __version__
 
 PROG = "neofin-async"
@@ -34,6 +41,15 @@ def _number(
 
     parse.__name__ = kind.__name__  # argparse names the type in its messages
     return parse
+
+
+def _column(text: str) -> tuple[str, str | None]:
+    """`--column "Código=integration_identifier"` -> `("Código", "integration_identifier")`;
+    `"Observação="` drops that column."""
+    source, equals, field = text.rpartition("=")
+    if not equals or not source.strip():
+        raise argparse.ArgumentTypeError(f"{text!r}: expected SOURCE=FIELD, e.g. 'Valor=amount'")
+    return source.strip(), field.strip() or None
 
 
 def _target_options() -> _Parser:
@@ -89,9 +105,12 @@ def build_parser(
         "upsert",
         parents=[target],
         help="upsert billings or customers from a CSV or JSON Lines file",
-        description="Upsert every record of FILE (CSV or JSON Lines, '-' for stdin; columns "
-        "named like the API fields). CSV: an empty cell is an absent field, recipients may be "
-        "';'-separated, booleans true/false/1/0/sim/não. Dates as Unix seconds or ISO dates.",
+        description="Upsert every record of FILE (CSV or JSON Lines, '-' for stdin). Columns "
+        "are named like the API fields or mapped with --column/--columns (headers match "
+        "ignoring case and accents). Cells are trimmed; an empty cell is an absent field; "
+        "recipients may be ';'-separated; booleans true/false/1/0/sim/não; dates day first "
+        "(15/03/2027, 15/03/27, 15-03-2027: that day in São Paulo), ISO or Unix seconds. "
+        "Excel's 'sep=;' first line is honoured.",
     )
     upsert.add_argument("resource", choices=("billings", "customers"))
     upsert.add_argument("file", metavar="FILE", help="CSV or JSON Lines file, '-' for stdin")
@@ -101,9 +120,35 @@ def build_parser(
     upsert.add_argument(
         "--encoding",
         default="utf-8",
-        help="text encoding of FILE (default utf-8; e.g. cp1252 for some ERP exports)",
+        help="text encoding of FILE (default utf-8; e.g. cp1252 for many ERP exports); "
+        "UTF-16 (Excel's 'Unicode text') is recognised by its BOM",
     )
-    upsert.add_argument(
+    columns = upsert.add_argument_group("columns and values")
+    columns.add_argument(
+        "--column",
+        action="append",
+        type=_column,
+        metavar="SOURCE=FIELD",
+        help="read column SOURCE as FIELD (repeatable), e.g. --column 'Valor=amount'; "
+        "'SOURCE=' drops it",
+    )
+    columns.add_argument(
+        "--columns",
+        metavar="FILE.json",
+        help='a mapping file: {"Source header": "field", ...} (null drops a column)',
+    )
+    columns.add_argument(
+        "--ignore-unknown-columns",
+        action="store_true",
+        help="drop the columns that are not fields (named once in the summary) instead of "
+        "refusing the file",
+    )
+    columns.add_argument(
+        "--date-format",
+        metavar="PATTERN",
+        help="a strftime pattern for dates written otherwise, e.g. %%Y%%m%%d or %%m/%%d/%%Y",
+    )
+    columns.add_argument(
         "--amount-unit",
         choices=("centavos", "reais"),
         default="centavos",
@@ -133,8 +178,8 @@ def build_parser(
     upsert.add_argument(
         "--journal",
         metavar="FILE",
-        help="SQLite journal: run again with the same journal after a crash to resend only "
-        "what was not accepted yet",
+        help="SQLite journal (or a postgresql:// DSN): a later run with the same journal "
+        "sends only the rows that changed, or were not accepted yet (a crash, a stop)",
     )
     upsert.add_argument(
         "--report",
@@ -142,9 +187,21 @@ def build_parser(
         help="write the totals and every item not accepted (line, identifier, state, reason)",
     )
     upsert.add_argument(
-        "--detect-duplicates",
+        "--allow-duplicates",
         action="store_true",
-        help="refuse a repeated integration_identifier (invalid) instead of sending it again",
+        help="send a repeated integration_identifier again (the last one wins) instead of "
+        "refusing it (invalid, naming the line of the first)",
+    )
+    upsert.add_argument(  # the default now; kept so that older scripts keep working
+        "--detect-duplicates", action="store_true", help=argparse.SUPPRESS
+    )
+    upsert.add_argument(
+        "--max-connection-failures",
+        type=_number(int, 0),
+        default=DEFAULT_MAX_CONNECTION_FAILURES,
+        metavar="N",
+        help="stop after N chunks in a row fail to reach the API (the rest is not_sent; "
+        f"--journal resumes it) (default {DEFAULT_MAX_CONNECTION_FAILURES}; 0: never stop)",
     )
     upsert.add_argument(
         "--progress-every",
@@ -204,37 +261,10 @@ def build_parser(
 
     emulator = commands.add_parser(
         "emulator",
-        help="serve the Neofin emulator over HTTP (uvicorn)",
-        description="Serve a local, stateful Neofin emulator until Ctrl-C; prints its base "
-        "URL and test keys. Nothing is sent to Neofin.",
+        help="serve a billing API emulator over HTTP (uvicorn; --provider, default neofin)",
+        description="Serve a local, stateful emulator of Neofin (or --provider piriod, "
+        "chargeover) until Ctrl-C; prints its base URL and test keys. Nothing is sent anywhere.",
     )
-    emulator.add_argument("--host", default="127.0.0.1")
-    emulator.add_argument("--port", type=_number(int, 0, 65535), default=8765)
-    emulator.add_argument(
-        "--processing-delay",
-        type=_number(float, 0.0),
-        default=0.0,
-        metavar="SECONDS",
-        help="how long an upserted item stays queued (404) (default 0)",
-    )
-    emulator.add_argument("--latency-ms", type=_number(float, 0.0), default=0.0, metavar="MS")
-    emulator.add_argument(
-        "--fail-rate",
-        type=_number(float, 0.0, 1.0),
-        default=0.0,
-        metavar="RATE",
-        help="share of requests answered with a 500",
-    )
-    emulator.add_argument("--seed", type=int, metavar="S", help="seed of the fault draws")
-    emulator.add_argument(
-        "--page-size", type=_number(int, 1), default=50, metavar="N", help="items per list page"
-    )
-    emulator.add_argument(
-        "--partial-failure",
-        choices=("reject_batch", "accept_valid"),
-        default="reject_batch",
-        help="a batch with invalid items: 400 for all (default), or 202 for the valid ones",
-    )
-    emulator.add_argument("--log-level", default="warning", help="uvicorn's (default warning)")
+    add_emulator_arguments(emulator)
     emulator.set_defaults(run=run["emulator"])
     return parser

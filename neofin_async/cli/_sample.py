@@ -202,41 +202,61 @@ def customers(count: int, seed: int | None = None) -> Iterator[dict[str, Any]]:
         yield customer(rng, number)
 
 
+CUSTOMER_WINDOW = 1_000
+"""Customers a billing may belong to at any point of the output: memory stays flat."""
+
+
 def billings(
     count: int, seed: int | None = None, today: date | None = None
 ) -> Iterator[dict[str, Any]]:
-    """`count` billings of about `count / 3` customers, due 3 to 120 days after `today`."""
+    """`count` billings of `count / 3` customers, due 3 to 120 days after `today`, made one at
+    a time: customers are introduced as the output goes, each billing belonging to one of the
+    last `CUSTOMER_WINDOW` introduced (an export of a million rows never sits in memory)."""
     rng = random.Random(seed)
+    people = random.Random(rng.random())
     today = today or date.today()
-    pool = [customer(rng, number) for number in range(1, max(1, count // 3) + 1)]
+    pool_size = max(1, count // 3)
+    pool: dict[int, dict[str, Any]] = {}
+    made = 0
     for number in range(1, count + 1):
-        client = rng.choice(pool)
-        installments = rng.choice((1, 1, 1, 2, 3, 6, 12))
-        order = rng.randint(10_000, 99_999)
-        yield {
-            "integration_identifier": f"ERP-{number:06d}",
-            "customer_integration_identifier": client["integration_identifier"],
-            "customer_document": client["document"],
-            "customer_name": client["name"],
-            "customer_trade_name": client["trade_name"],
-            "customer_mail": client["mail"],
-            "customer_phone": client["phone"],
-            "address_street": client["address_street"],
-            "address_number": client["address_number"],
-            "address_complement": client["address_complement"],
-            "address_neighborhood": client["address_neighborhood"],
-            "address_city": client["address_city"],
-            "address_state": client["address_state"],
-            "address_zip_code": client["address_zip_code"],
-            "amount": rng.randint(20, 5_000) * 100 + rng.choice((0, 0, 50, 90, rng.randint(1, 99))),
-            "due_date": (today + timedelta(days=rng.randint(3, 120))).isoformat(),
-            "installment_type": "monthly" if installments > 1 else rng.choice(SINGLE_TYPES),
-            "installments": installments,
-            "type": rng.choice(("bolepix", "bolepix", "boleto", "pix")),
-            "description": f"Pedido {order}"
-            + (f" em {installments} parcelas" if installments > 1 else ""),
-            "nfe_number": f"{rng.randint(1, 999_999):09d}" if rng.random() < 0.6 else None,
-            "recipients": client["recipients"],
-            "by_mail": False,
-            "by_whatsapp": False,
-        }
+        newest = -(-number * pool_size // count)  # ceil: every customer made by the end
+        while made < newest:
+            made += 1
+            pool[made] = customer(people, made)
+            pool.pop(made - CUSTOMER_WINDOW, None)
+        client = pool[rng.randint(max(1, newest - CUSTOMER_WINDOW + 1), newest)]
+        yield _billing(rng, number, client, today)
+
+
+def _billing(
+    rng: random.Random, number: int, client: dict[str, Any], today: date
+) -> dict[str, Any]:
+    installments = rng.choice((1, 1, 1, 2, 3, 6, 12))
+    order = rng.randint(10_000, 99_999)
+    return {
+        "integration_identifier": f"ERP-{number:06d}",
+        "customer_integration_identifier": client["integration_identifier"],
+        "customer_document": client["document"],
+        "customer_name": client["name"],
+        "customer_trade_name": client["trade_name"],
+        "customer_mail": client["mail"],
+        "customer_phone": client["phone"],
+        "address_street": client["address_street"],
+        "address_number": client["address_number"],
+        "address_complement": client["address_complement"],
+        "address_neighborhood": client["address_neighborhood"],
+        "address_city": client["address_city"],
+        "address_state": client["address_state"],
+        "address_zip_code": client["address_zip_code"],
+        "amount": rng.randint(20, 5_000) * 100 + rng.choice((0, 0, 50, 90, rng.randint(1, 99))),
+        "due_date": (today + timedelta(days=rng.randint(3, 120))).isoformat(),
+        "installment_type": "monthly" if installments > 1 else rng.choice(SINGLE_TYPES),
+        "installments": installments,
+        "type": rng.choice(("bolepix", "bolepix", "boleto", "pix")),
+        "description": f"Pedido {order}"
+        + (f" em {installments} parcelas" if installments > 1 else ""),
+        "nfe_number": f"{rng.randint(1, 999_999):09d}" if rng.random() < 0.6 else None,
+        "recipients": client["recipients"],
+        "by_mail": False,
+        "by_whatsapp": False,
+    }

@@ -2,71 +2,139 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import sqlite3
 import sys
 from typing import Any
 
 from .._errormap import describe
-from .._exceptions import AuthenticationError, ConfigurationError
-from ..bulk import BulkResult, ItemError, Journal
+from .._exceptions import APIConnectionError, AuthenticationError, ConfigurationError
+from ..bulk import (
+    BulkOptions,
+    BulkResult,
+    BulkStream,
+    ItemError,
+    JournalStore,
+    open_journal,
+)
 from ._files import Records
+from ._interrupt import REASON, Interrupt
+from ._options import UpsertOptions
 from ._progress import Reporter, print_summary
 from ._target import Target, connect, notice
 
 SHOWN_ERRORS = 10
 
 
-async def upsert(args: argparse.Namespace) -> int:
-    _check_writable(args.report, "--report")
-    async with connect(args) as target:
-        records = Records(
-            args.file, format=args.format, amount_unit=args.amount_unit, encoding=args.encoding
-        )
+async def upsert(options: UpsertOptions) -> int:
+    _check_writable(options.report.path, "--report")
+    journal = options.send.journal
+    if journal is not None and not _is_dsn(journal):
+        _check_writable(journal, "--journal")
+    async with connect(options.target) as target:
+        records = Records(options.read, options.fields)  # unknown columns: refused here
         try:
-            result = await _send(args, target, records)
+            result, interrupted = await _send(options, target, records)
         finally:
             records.close()
-    print_summary(result, f"{args.resource} from {records.name} -> {target.description}")
+    resource = options.fields.resource
+    print_summary(
+        result, f"{resource} from {records.name} -> {target.description}", notes=_notes(records)
+    )
     _show_errors(result, records)
-    if args.report:
-        write_report(args.report, result, records, args.resource, target.description)
-        print(f"Report: {args.report}", file=sys.stderr)
+    _show_stop(result, interrupted, journal)
+    if options.report.path:
+        write_report(options.report.path, result, records, resource, target.description)
+        print(f"Report: {options.report.path}", file=sys.stderr)
     notice(target, done=True)
+    if interrupted:
+        return 130
     if isinstance(result.stopped_by, AuthenticationError):
         raise result.stopped_by  # bad keys: a configuration error (exit 2)
     return 0 if result.ok else 1
 
 
-async def _send(args: argparse.Namespace, target: Target, records: Records) -> BulkResult:
-    journal = _journal(args.journal) if args.journal else None
+def _notes(records: Records) -> list[tuple[str, str]]:
+    """The columns left out, named once (not on every row)."""
+    notes = []
+    if records.ignored_columns:
+        notes.append(("ignored columns", ", ".join(records.ignored_columns)))
+    if records.layout.missing:
+        notes.append(("mapped columns not in the file", ", ".join(records.layout.missing)))
+    return notes
+
+
+async def _send(
+    options: UpsertOptions, target: Target, records: Records
+) -> tuple[BulkResult, bool]:
+    """Stream the records through the bulk engine; the result, and whether Ctrl-C stopped it."""
+    send = options.send
+    journal = _journal(send.journal) if send.journal else None
     try:
         notice(target)
-        reporter = Reporter(args.resource, total=records.estimate(), interval=args.progress_every)
-        resource = getattr(target.client, args.resource)
-        async with reporter.running():
-            result: BulkResult = await resource.bulk_upsert(
-                records,
-                concurrency=args.concurrency,
-                chunk_size=args.chunk_size,
-                deadline=args.deadline,
-                detect_duplicates=args.detect_duplicates,
-                on_progress=reporter.update,
-                journal=journal,
-            )
-        return result
+        reporter = Reporter(
+            options.fields.resource,
+            estimate=records.estimate,
+            interval=options.report.progress_every,
+        )
+        settings = BulkOptions(
+            concurrency=send.concurrency,
+            chunk_size=send.chunk_size,
+            deadline=send.deadline,
+            detect_duplicates=send.detect_duplicates,
+            on_progress=reporter.update,
+            journal=journal,
+            max_connection_failures=send.max_connection_failures,
+        )
+        resource = getattr(target.client, options.fields.resource)
+        stream: BulkStream = resource.stream_upsert(
+            records.asourced(digests=journal is not None), settings
+        )
+        async with reporter.running(), stream:
+            with Interrupt(stream) as interrupt:
+                async for _ in stream:
+                    pass
+        return stream.result, interrupt.stopped
     finally:
         if journal is not None:
-            journal.close()
+            await journal.aclose()
 
 
-def _journal(path: str) -> Journal:
+def _journal(value: str) -> JournalStore:
     try:
-        return Journal(path)
-    except sqlite3.Error as exc:
-        raise ConfigurationError(f"--journal {path}: cannot open it as SQLite ({exc})") from None
+        store, _ = open_journal(value)  # a newer or foreign file: a ConfigurationError (exit 2)
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"--journal: a PostgreSQL journal needs the postgres extra "
+            f"(pip install 'neofin-async[postgres]'): {exc}"
+        ) from None
+    return store  # an old file is migrated; the journal says so on stderr (a warning)
+
+
+def _is_dsn(journal: str) -> bool:
+    return journal.startswith(("postgresql://", "postgres://"))
+
+
+def _show_stop(result: BulkResult, interrupted: bool, journal: str | None) -> None:
+    """Why the run stopped early, and how to send the rest."""
+    cause = result.stopped_by
+    if cause is None or isinstance(cause, AuthenticationError):
+        return
+    why = REASON if interrupted else str(cause)
+    if isinstance(cause, APIConnectionError) and not interrupted:
+        why += " (check --base-url and the network; --max-connection-failures sets the limit)"
+    print(f"The run stopped early: {why}.")
+    if journal is not None:
+        shown = "" if _is_dsn(journal) else f" {journal}"  # a DSN may hold a password
+        print(
+            f"Run the same command again (with the same --journal{shown}) to send the rest: "
+            "what was accepted is not sent again."
+        )
+    else:
+        print(
+            "Run it again to send the rest; with --journal FILE, a run that stops can be "
+            "resumed without sending again what was accepted."
+        )
 
 
 def _check_writable(path: str | None, flag: str) -> None:
@@ -80,34 +148,56 @@ def _check_writable(path: str | None, flag: str) -> None:
         raise ConfigurationError(f"{flag} {path} is a directory")
 
 
-def reason(error: ItemError) -> str:
+def reason(error: ItemError, records: Records) -> str:
+    """Why an item was not accepted, naming lines (not input indexes)."""
+    if error.duplicate_of is not None:
+        first = records.line_of(error.duplicate_of)
+        where = f"line {first}" if first is not None else f"item {error.duplicate_of}"
+        key = records.fields.key or "key"
+        return (
+            f"{key}: duplicate {error.key!r}, the same as {where} (--allow-duplicates sends both)"
+        )
     return describe(error.errors) if error.errors else error.message
 
 
 def not_accepted(error: ItemError, records: Records) -> dict[str, Any]:
-    return {
+    entry = {
         "line": records.line_of(error.index),
         "index": error.index,
         "integration_identifier": error.integration_identifier,
         "state": error.status,
-        "reason": reason(error),
+        "reason": reason(error, records),
         "errors": error.errors,
     }
+    if error.duplicate_of is not None:
+        entry["duplicate_of_line"] = records.line_of(error.duplicate_of)
+    return entry
 
 
 def write_report(
     path: str, result: BulkResult, records: Records, resource: str, target: str
 ) -> None:
-    """The totals and every item not accepted (line, identifier, state, reason) as JSON."""
+    """The totals, every item not accepted (line, identifier, state, reason), and the items
+    never read into a chunk after a stop as ranges of lines, as JSON."""
     summary = result.to_dict()
-    del summary["errors"]
+    del summary["errors"], summary["not_sent_ranges"]
     report = {
         "input": records.name,
         "resource": resource,
         "target": target,
         **summary,
+        "ignored_columns": list(records.ignored_columns),
         "not_accepted": [
-            not_accepted(e, records) for e in sorted(result.errors, key=lambda e: e.index)
+            not_accepted(e, records) for e in sorted(result.errors.explicit, key=lambda e: e.index)
+        ],
+        "not_sent_ranges": [
+            {
+                "first_line": records.line_of(r.start),
+                "last_line": records.line_of(r.stop - 1),
+                "items": len(r),
+                "reason": r.reason,
+            }
+            for r in result.errors.ranges
         ],
     }
     with open(path, "w", encoding="utf-8") as file:
@@ -119,24 +209,26 @@ def _show_errors(result: BulkResult, records: Records) -> None:
     """The first items not accepted; neighbours failing the same way share one line."""
     if result.ok:
         return
-    if result.stopped_by is not None:
-        print(f"The run stopped early: {result.stopped_by}")
     groups: list[list[ItemError]] = []
-    for error in sorted(result.errors, key=lambda e: e.index):
+    for error in sorted(result.errors.explicit, key=lambda e: e.index):
         last = groups[-1][-1] if groups else None
         if (
             last is not None
             and error.index == last.index + 1
-            and (error.status, reason(error)) == (last.status, reason(last))
+            and (error.status, reason(error, records)) == (last.status, reason(last, records))
         ):
             groups[-1].append(error)
         else:
             groups.append([error])
+    for not_sent in result.errors.ranges:
+        first = ItemError(not_sent.start, None, "not_sent", not_sent.reason)
+        groups.append([first, ItemError(not_sent.stop - 1, None, "not_sent", not_sent.reason)])
     for group in groups[:SHOWN_ERRORS]:
         first, last = group[0], group[-1]
-        print(f"  {_where(first, last, records)}: {first.status}: {_one_line(reason(first))}")
+        text = _one_line(reason(first, records))
+        print(f"  {_where(first, last, records)}: {first.status}: {text}")
     if len(groups) > SHOWN_ERRORS:
-        more = sum(len(group) for group in groups[SHOWN_ERRORS:])
+        more = sum(last.index - first.index + 1 for first, *_, last in groups[SHOWN_ERRORS:])
         print(f"  ... and {more} more (--report FILE.json lists every item not accepted)")
 
 

@@ -1,3 +1,5 @@
+import sys
+
 from ._server import main
 
-main()
+sys.exit(main())

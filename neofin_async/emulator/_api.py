@@ -4,29 +4,22 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import PurePosixPath
 from typing import Any
 
 from .._brazil import sao_paulo
-from .._emulation import Answer, Request, dumps
+from .._constants import MAX_BATCH_SIZE, MAX_CENTAVOS, MAX_TEXT_LENGTH
+from .._emulation import Abort, Answer, Request, dumps, loads
 from . import _render as render
-from ._answers import (
-    BILLING_NOT_FOUND,
-    CUSTOMER_NOT_FOUND,
-    INVALID_BODY,
-    field_errors,
-    message,
-)
+from ._answers import CUSTOMER_NOT_FOUND, INVALID_BODY, field_errors, message
 from ._config import EmulatorConfig
 from ._lists import ListHandlers, moment
 from ._state import API, BillingRecord, Refused, State
 from ._validation import MISSING, billing_errors, compact_document, customer_errors
 from ._webhooks import TOPICS, Dispatcher
 
-MAX_BATCH = 50
 QUEUED = {"billing": "Billings successfully queued.", "customer": "Customers successfully queued."}
 
 ROUTES = (
@@ -54,13 +47,17 @@ ROUTES = (
 )
 
 
-def json_object(body: bytes) -> dict[str, Any] | None:
-    """The body as a JSON object (an empty body is `{}`), or None."""
+def json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object (an empty body is `{}`); `Abort` with Neofin's 400 if it is
+    not one. NaN and infinities are read (as Python's `json` does) for the field checks to
+    refuse; nesting beyond `MAX_JSON_DEPTH` is refused here."""
     try:
-        data = json.loads(body) if body.strip() else {}
+        data = loads(body, allow_nan=True) if body.strip() else {}
     except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
+        raise Abort(*INVALID_BODY) from None
+    if not isinstance(data, dict):
+        raise Abort(*INVALID_BODY)
+    return data
 
 
 def _base64(value: Any) -> bytes | None:
@@ -73,11 +70,13 @@ def _base64(value: Any) -> bytes | None:
 
 
 def _amount(value: Any, minimum: int) -> bool:
-    return value is None or (type(value) is int and value >= minimum)
+    return value is None or (type(value) is int and minimum <= value <= MAX_CENTAVOS)
 
 
 class Api(ListHandlers):
-    """Handlers: each takes a `Request` and returns `(status, body)`; no I/O."""
+    """Handlers: each takes a `Request` and returns `(status, body)`; no I/O. A missing
+    billing (404) and a body that is no JSON object (400) are answered by `billing()` and
+    `json_object()` raising `Abort`."""
 
     def __init__(
         self, state: State, webhooks: Dispatcher, config: Callable[[], EmulatorConfig]
@@ -103,16 +102,13 @@ class Api(ListHandlers):
         kind: str,
         check: Callable[[dict[str, Any]], dict[str, str]],
     ) -> Answer:
-        data = json_object(req.body)
-        if data is None:
-            return INVALID_BODY
-        items = data.get(key)
+        items = json_object(req.body).get(key)
         if items is None:
             return field_errors({key: MISSING})
         if not isinstance(items, list) or not items:
             return field_errors({key: "Not a valid non-empty list."})
-        if len(items) > MAX_BATCH:
-            return field_errors({key: f"Limit of {MAX_BATCH} items per request."})
+        if len(items) > MAX_BATCH_SIZE:
+            return field_errors({key: f"Limit of {MAX_BATCH_SIZE} items per request."})
         errors: dict[str, list[str]] = {}
         valid = []
         for index, item in enumerate(items):
@@ -129,25 +125,16 @@ class Api(ListHandlers):
 
     # -- billings --------------------------------------------------------------------------
 
-    def _show(self, billing: BillingRecord | None) -> Answer:
-        if billing is None:
-            return BILLING_NOT_FOUND
-        return 200, dumps(render.billing(billing, self.config.pay_url))
-
     def get_billing(self, req: Request) -> Answer:
-        return self._show(self.state.billings.get(req.param))
+        return 200, dumps(render.billing(self.billing(req), self.config.pay_url))
 
     def get_billing_by_number(self, req: Request) -> Answer:
-        return self._show(self.state.billings_by_number.get(req.param))
+        return 200, dumps(render.billing(self.billing(req, by_number=True), self.config.pay_url))
 
+    @staticmethod
     def _change(
-        self,
-        billing: BillingRecord | None,
-        action: Callable[[BillingRecord], None],
-        done: Answer,
+        billing: BillingRecord, action: Callable[[BillingRecord], None], done: Answer
     ) -> Answer:
-        if billing is None:
-            return BILLING_NOT_FOUND
         try:
             action(billing)
         except Refused as exc:
@@ -156,37 +143,31 @@ class Api(ListHandlers):
 
     def mark_paid(self, req: Request) -> Answer:
         t = int(req.now)
-        billing = self.state.billings.get(req.param)
         paid = (200, message("Billing successfully paid."))
-        return self._change(billing, lambda b: self.state.pay(b, t), paid)
+        return self._change(self.billing(req), lambda b: self.state.pay(b, t), paid)
 
     def cancel(self, req: Request) -> Answer:
         t = int(req.now)
-        billing = self.state.billings.get(req.param)
         cancelled = (200, message("Billing successfully canceled."))
-        return self._change(billing, lambda b: self.state.cancel(b, t), cancelled)
+        return self._change(self.billing(req), lambda b: self.state.cancel(b, t), cancelled)
 
     def reopen(self, req: Request) -> Answer:
         t = int(req.now)
-        billing = self.state.billings_by_number.get(req.param)
         accepted = (202, dumps({"message": "Request accepted for billing reopening."}))
+        billing = self.billing(req, by_number=True)
         return self._change(billing, lambda b: self.state.reopen(b, t), accepted)
 
     def mark_paid_v2(self, req: Request) -> Answer:
         """Total or partial settlement: `paid_amount` (default: what is owed),
         `discount_amount`, `paid_at` (YYYY-MM-DD, default today)."""
-        billing = self.state.billings_by_number.get(req.param)
-        if billing is None:
-            return BILLING_NOT_FOUND
+        billing = self.billing(req, by_number=True)
         data = json_object(req.body)
-        if data is None:
-            return INVALID_BODY
         amount, discount, day = (data.get(k) for k in ("paid_amount", "discount_amount", "paid_at"))
         errors = {}
         if not _amount(amount, 1):
-            errors["paid_amount"] = "Must be an integer greater than 0."
+            errors["paid_amount"] = f"Must be an integer from 1 to {MAX_CENTAVOS}."
         if not _amount(discount, 0):
-            errors["discount_amount"] = "Must be an integer greater than or equal to 0."
+            errors["discount_amount"] = f"Must be an integer from 0 to {MAX_CENTAVOS}."
         paid_at = None
         if day is not None:
             try:
@@ -210,13 +191,8 @@ class Api(ListHandlers):
     # -- attachments -----------------------------------------------------------------------
 
     def attach_files(self, req: Request) -> Answer:
-        billing = self.state.billings.get(req.param)
-        if billing is None:
-            return BILLING_NOT_FOUND
-        data = json_object(req.body)
-        if data is None:
-            return INVALID_BODY
-        files = data.get("files")
+        billing = self.billing(req)
+        files = json_object(req.body).get("files")
         if not isinstance(files, list) or not files:
             return field_errors({"files": MISSING if files is None else "Not a valid list."})
         uploaded: list[str] = []
@@ -224,7 +200,9 @@ class Api(ListHandlers):
         for entry in files:
             entry = entry if isinstance(entry, dict) else {}
             name, content = entry.get("file_name"), _base64(entry.get("file"))
-            if not isinstance(name, str) or not PurePosixPath(name).suffix:
+            if not isinstance(name, str) or len(name) > MAX_TEXT_LENGTH:
+                failed.append({"file_name": None, "error": "The file name is not valid."})
+            elif not PurePosixPath(name).suffix:
                 failed.append({"file_name": name, "error": "The file name needs an extension."})
             elif content is None:
                 failed.append({"file_name": name, "error": "The file is not valid base64."})
@@ -248,15 +226,11 @@ class Api(ListHandlers):
         return self._attach(req, "file", "Boleto successfully uploaded.")
 
     def _attach(self, req: Request, key: str, done: str) -> Answer:
-        billing = self.state.billings.get(req.param)
-        if billing is None:
-            return BILLING_NOT_FOUND
-        data = json_object(req.body)
-        if data is None:
-            return INVALID_BODY
-        if data.get(key) is None:
+        billing = self.billing(req)
+        value = json_object(req.body).get(key)
+        if value is None:
             return field_errors({key: MISSING})
-        content = _base64(data[key])
+        content = _base64(value)
         if content is None:
             return field_errors({key: "Not a valid base64 file."})
         if key == "nf_file":
@@ -279,14 +253,14 @@ class Api(ListHandlers):
 
     def register_webhook(self, req: Request) -> Answer:
         data = json_object(req.body)
-        if data is None:
-            return INVALID_BODY
         topic, destination = data.get("topic"), data.get("destination")
         errors = {}
         if topic not in TOPICS:
             errors["topic"] = MISSING if topic is None else f"Must be one of: {', '.join(TOPICS)}."
         if not isinstance(destination, str) or not destination.startswith(("https://", "http://")):
             errors["destination"] = MISSING if destination is None else "Not a valid URL."
+        elif len(destination) > MAX_TEXT_LENGTH:
+            errors["destination"] = f"Longer than maximum length {MAX_TEXT_LENGTH}."
         if errors:
             return field_errors(errors)
         assert isinstance(topic, str) and isinstance(destination, str)

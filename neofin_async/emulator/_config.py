@@ -84,4 +84,5 @@ class EmulatorConfig(EmulatorSettings):
 
     @property
     def pay_url(self) -> str:
+        """The public pay link prefix of `environment`."""
         return PAY_URLS[self.environment]

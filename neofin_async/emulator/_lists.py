@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from .._brazil import sao_paulo
 from .._compat import fromisoformat
-from .._emulation import Answer, Request, dumps
+from .._emulation import Abort, Answer, Request, dumps
 from . import _render as render
 from ._answers import BILLING_NOT_FOUND, field_errors
 from ._config import EmulatorConfig
@@ -50,6 +50,15 @@ class ListHandlers:
     @property
     def config(self) -> EmulatorConfig:
         return self._config()
+
+    def billing(self, req: Request, *, by_number: bool = False) -> BillingRecord:
+        """The billing the path names (its integration_identifier, or its billing_number);
+        `Abort` with Neofin's 404 when there is none."""
+        index = self.state.billings_by_number if by_number else self.state.billings
+        billing = index.get(req.param)
+        if billing is None:
+            raise Abort(*BILLING_NOT_FOUND)
+        return billing
 
     def page(
         self,
@@ -121,10 +130,7 @@ class ListHandlers:
         return self.page(req, "events", events, _same, start=first)
 
     def list_billing_events(self, req: Request) -> Answer:
-        billing = self.state.billings.get(req.param)
-        if billing is None:
-            return BILLING_NOT_FOUND
-        return self.page(req, "events", billing.events, _same)
+        return self.page(req, "events", self.billing(req).events, _same)
 
     def list_paid_installments(self, req: Request) -> Answer:
         query, days, errors = req.query(), [], {}
@@ -156,7 +162,7 @@ class ListHandlers:
             text = query.get(name)
             try:
                 values.append(moment(text) if text else None)
-            except ValueError:
+            except (ValueError, OverflowError):
                 errors[name] = "Not a valid datetime (ISO-8601)."
         return errors or values
 

@@ -10,24 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from .._brazil import sao_paulo
+from .._fields import ADDRESS_FIELDS, CUSTOMER_OUTPUT_FIELDS
 from ._state import API, BillingRecord, CustomerRecord, Payment
-
-CUSTOMER_KEYS = (
-    "integration_identifier",
-    "name",
-    "trade_name",
-    "mail",
-    "phone",
-    "secondary_phone",
-    "address_street",
-    "address_number",
-    "address_complement",
-    "address_neighborhood",
-    "address_city",
-    "address_state",
-    "address_zip_code",
-)
-ADDRESS_KEYS = CUSTOMER_KEYS[6:]
 
 
 def _text(value: Any) -> str:
@@ -157,13 +141,14 @@ def installment(b: BillingRecord, p: Payment) -> dict[str, Any]:
 
 def customer(c: CustomerRecord) -> dict[str, Any]:
     """`GET /customer/{document}` and `GET /customer/integration/{id}`."""
-    body: dict[str, Any] = {"id": c.id, "document": c.document}
-    for key in CUSTOMER_KEYS:
-        body[key] = c.data.get(key)
-    body["recipients"] = c.data.get("recipients") or []
-    body["pause_notifications"] = c.data.get("pause_notifications", False)
-    body["situation"] = "regular"
-    return body
+    known = {
+        "id": c.id,
+        "document": c.document,
+        "recipients": c.data.get("recipients") or [],
+        "pause_notifications": c.data.get("pause_notifications", False),
+        "situation": "regular",
+    }
+    return {key: known[key] if key in known else c.data.get(key) for key in CUSTOMER_OUTPUT_FIELDS}
 
 
 def webhook_payload(b: BillingRecord, p: Payment, pay_url: str) -> dict[str, Any]:
@@ -176,7 +161,7 @@ def webhook_payload(b: BillingRecord, p: Payment, pay_url: str) -> dict[str, Any
         "customer_mail": c.get("mail") or "",
         "customer_phone": c.get("phone") or "",
     }
-    for key in ADDRESS_KEYS:
+    for key in ADDRESS_FIELDS:
         body[key] = c.get(key) or ""
     body.update(
         {

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .._brazil import sao_paulo
+from .._fields import BILLING_FIELDS, CUSTOMER_FIELDS, CUSTOMER_FROM_BILLING
 from ._config import EmulatorConfig
-from ._validation import BILLING_FIELDS, CUSTOMER_FIELDS
 
 CANCELLABLE = frozenset({"pending", "overdue", "error"})
 PAYABLE = frozenset({"pending", "overdue", "partially_paid"})
@@ -35,24 +35,6 @@ STATUSES = frozenset(
 )  # fmt: skip
 API = "Integração API"
 SYSTEM = "Neofin"
-
-# billing field -> customer field, for the customer created or updated from a billing
-CUSTOMER_FROM_BILLING = (
-    ("customer_integration_identifier", "integration_identifier"),
-    ("customer_name", "name"),
-    ("customer_trade_name", "trade_name"),
-    ("customer_mail", "mail"),
-    ("customer_phone", "phone"),
-    ("customer_secondary_phone", "secondary_phone"),
-    ("address_street", "address_street"),
-    ("address_number", "address_number"),
-    ("address_complement", "address_complement"),
-    ("address_neighborhood", "address_neighborhood"),
-    ("address_city", "address_city"),
-    ("address_state", "address_state"),
-    ("address_zip_code", "address_zip_code"),
-    ("recipients", "recipients"),
-)
 
 
 class Refused(ValueError):
@@ -78,6 +60,7 @@ class Payment:
 
     @property
     def balance(self) -> int:
+        """What is still owed on the installment, in centavos."""
         return self.amount - self.paid_amount - self.discount
 
 
@@ -196,10 +179,11 @@ class State:
         billing = self.billings.get(identifier)
         if billing is not None and billing.status in CLOSED:
             return  # a paid or cancelled billing is not revived by an upsert (neofin-api.md 2.1)
-        customer_data = {"document": data["customer_document"]}
-        for source, target in CUSTOMER_FROM_BILLING:
-            if data.get(source) is not None:
-                customer_data[target] = data[source]
+        customer_data = {
+            target: data[source]
+            for source, target in CUSTOMER_FROM_BILLING.items()
+            if data.get(source) is not None
+        }
         keep = bool(data.get("ignore_existing_customer_upsert"))
         customer = self._store_customer(customer_data, t, keep_existing=keep)
         if billing is None:

@@ -1,4 +1,6 @@
-"""Upsert item validation: plain dict checks with short, API-style messages.
+"""Upsert item validation: plain dict checks with short, API-style messages, derived from the
+field catalogue (`neofin_async._fields`) and bounded by `_constants` (the input models refuse
+the same values).
 
 Each function returns `{field: message}` for one item (empty when valid) and replaces the
 item's document with its compact form (digits and letters only).
@@ -6,47 +8,70 @@ item's document with its compact form (digits and letters only).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
 from .._brazil import UF_CODES, normalize_document
+from .._constants import MAX_CENTAVOS, MAX_INSTALLMENTS, MAX_TEXT_LENGTH, MAX_TIMESTAMP
+from .._fields import (
+    BILLING_FIELDS,
+    BILLING_HOWTO,
+    BILLING_REQUIRED,
+    BILLING_TYPES,
+    CUSTOMER_FIELDS,
+    CUSTOMER_HOWTO,
+    CUSTOMER_REQUIRED,
+    INSTALLMENT_TYPES,
+    Kind,
+)
 
 MISSING = "Field not found."
 EMPTY = "Field may not be empty."
-
-BILLING_TYPES = ("generic", "bolepix", "boleto", "pix")
-INSTALLMENT_TYPES = ("weekly", "biweekly", "monthly", "custom")
+TOO_LONG = f"Longer than maximum length {MAX_TEXT_LENGTH}."
+MAX_DOCUMENT_LENGTH = 32
+"""Longer text is no CPF/CNPJ, however punctuated (and is never cached)."""
 
 Check = Callable[[Any], "str | None"]
 
 
 def _string(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return "Not a valid string."
+    return None if len(value) <= MAX_TEXT_LENGTH else TOO_LONG
+
+
+def _file(value: Any) -> str | None:
     return None if isinstance(value, str) else "Not a valid string."
 
 
 def _identifier(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return "Not a valid string."
-    return None if value.strip() else EMPTY
+    return _string(value) or (None if value.strip() else EMPTY)
 
 
-def _integer(value: Any) -> str | None:
-    ok = isinstance(value, int) and not isinstance(value, bool)
-    return None if ok else "Not a valid integer."
+def _integer(low: int, high: int) -> Check:
+    floor = "Must be greater than 0." if low == 1 else f"Must be greater than or equal to {low}."
+    ceiling = f"Must be less than or equal to {high}."
 
+    def check(value: Any) -> str | None:
+        if not isinstance(value, int) or isinstance(value, bool):
+            return "Not a valid integer."
+        if value < low:
+            return floor
+        return None if value <= high else ceiling
 
-def _non_negative(value: Any) -> str | None:
-    return _integer(value) or (None if value >= 0 else "Must be greater than or equal to 0.")
-
-
-def _positive(value: Any) -> str | None:
-    return _integer(value) or (None if value > 0 else "Must be greater than 0.")
+    return check
 
 
 def _number(value: Any) -> str | None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return None if ok else "Not a valid number."
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return "Not a valid number."
+    if isinstance(value, float) and not math.isfinite(value):
+        return "Not a valid number."
+    if value < 0:
+        return "Must be greater than or equal to 0."
+    return None if value <= MAX_CENTAVOS else f"Must be less than or equal to {MAX_CENTAVOS}."
 
 
 def _boolean(value: Any) -> str | None:
@@ -58,8 +83,9 @@ def _object(value: Any) -> str | None:
 
 
 def _strings(value: Any) -> str | None:
-    ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-    return None if ok else "Not a valid list of strings."
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return "Not a valid list of strings."
+    return None if all(len(v) <= MAX_TEXT_LENGTH for v in value) else TOO_LONG
 
 
 def _one_of(*choices: str) -> Check:
@@ -73,9 +99,13 @@ def _state(value: Any) -> str | None:
     return None if not value or value.upper() in UF_CODES else "Not a valid state (UF)."
 
 
-@lru_cache(maxsize=65_536)
 def compact_document(value: str) -> str | None:
     """The compact CPF or CNPJ (alphanumeric CNPJs included), or None when invalid."""
+    return _compact_document(value) if len(value) <= MAX_DOCUMENT_LENGTH else None
+
+
+@lru_cache(maxsize=65_536)
+def _compact_document(value: str) -> str | None:
     try:
         return normalize_document(value)
     except ValueError:
@@ -88,106 +118,36 @@ def _document(value: Any) -> str | None:
     return None if compact_document(value) else "Invalid CPF/CNPJ."
 
 
-BILLING_REQUIRED: tuple[tuple[str, Check], ...] = (
-    ("customer_document", _document),
-    ("amount", _positive),
-    ("due_date", _non_negative),
-    ("installment_type", _one_of(*INSTALLMENT_TYPES)),
-    ("installments", _positive),
-    ("type", _one_of(*BILLING_TYPES)),
-    ("integration_identifier", _identifier),
-    ("by_mail", _boolean),
-    ("by_whatsapp", _boolean),
-)
-BILLING_OPTIONAL: dict[str, Check] = {
-    **dict.fromkeys(
-        (
-            "customer_integration_identifier",
-            "customer_name",
-            "customer_trade_name",
-            "customer_mail",
-            "customer_phone",
-            "customer_secondary_phone",
-            "address_city",
-            "address_complement",
-            "address_neighborhood",
-            "address_number",
-            "address_street",
-            "address_zip_code",
-            "description",
-            "nfe_number",
-            "boleto_pdf",
-            "boleto_base64",
-            "nf_url",
-            "rps",
-            "code",
-            "hash",
-        ),
-        _string,
-    ),
-    "address_state": _state,
-    "original_due_date": _non_negative,
-    "discount_before_payment_due_date": _non_negative,
-    "discount_before_payment": _number,
-    "fees": _number,
-    "fine": _number,
-    "recipients": _strings,
-    "boleto": _object,
-    "ignore_existing_customer_upsert": _boolean,
+CHECKS: dict[Kind, Check] = {
+    "document": _document,
+    "identifier": _identifier,
+    "text": _string,
+    "file": _file,
+    "centavos": _integer(1, MAX_CENTAVOS),
+    "date": _integer(0, MAX_TIMESTAMP),
+    "installments": _integer(1, MAX_INSTALLMENTS),
+    "number": _number,
+    "boolean": _boolean,
+    "state": _state,
+    "strings": _strings,
+    "object": _object,
+    "installment_type": _one_of(*INSTALLMENT_TYPES),
+    "billing_type": _one_of(*BILLING_TYPES),
 }
-BILLING_FIELDS = frozenset(name for name, _ in BILLING_REQUIRED) | BILLING_OPTIONAL.keys()
-BILLING_HOWTO = (
-    "customer_name",
-    "customer_mail",
-    "address_city",
-    "address_complement",
-    "address_neighborhood",
-    "address_number",
-    "address_state",
-    "address_street",
-    "address_zip_code",
-)
 
-CUSTOMER_OPTIONAL: dict[str, Check] = {
-    **dict.fromkeys(
-        (
-            "integration_identifier",
-            "name",
-            "trade_name",
-            "mail",
-            "phone",
-            "secondary_phone",
-            "address_street",
-            "address_number",
-            "address_complement",
-            "address_neighborhood",
-            "address_city",
-            "address_zip_code",
-        ),
-        _string,
-    ),
-    "address_state": _state,
-    "recipients": _strings,
-    "pause_notifications": _boolean,
-}
-CUSTOMER_FIELDS = frozenset({"document"}) | CUSTOMER_OPTIONAL.keys()
-CUSTOMER_HOWTO = (
-    "address_city",
-    "address_complement",
-    "address_neighborhood",
-    "address_number",
-    "address_state",
-    "address_street",
-    "address_zip_code",
-    "mail",
-    "name",
-    "phone",
-)
+
+def _checks(fields: Mapping[str, Kind]) -> dict[str, Check]:
+    return {name: CHECKS[kind] for name, kind in fields.items()}
+
+
+_BILLING = _checks(BILLING_FIELDS)
+_BILLING_REQUIRED = tuple(BILLING_REQUIRED)
+_CUSTOMER = _checks(CUSTOMER_FIELDS)
 
 
 def billing_errors(item: dict[str, Any], howto: bool = False) -> dict[str, str]:
     """Errors of one billing of `POST /billing/`."""
-    errors = _check(item, BILLING_REQUIRED, BILLING_OPTIONAL, BILLING_HOWTO if howto else ())
+    errors = _check(item, _BILLING, _BILLING_REQUIRED, BILLING_HOWTO if howto else ())
     if "customer_document" not in errors:
         item["customer_document"] = compact_document(item["customer_document"])
     return errors
@@ -195,8 +155,7 @@ def billing_errors(item: dict[str, Any], howto: bool = False) -> dict[str, str]:
 
 def customer_errors(item: dict[str, Any], howto: bool = False) -> dict[str, str]:
     """Errors of one customer of `POST /customer/`."""
-    required = (("document", _document),)
-    errors = _check(item, required, CUSTOMER_OPTIONAL, CUSTOMER_HOWTO if howto else ())
+    errors = _check(item, _CUSTOMER, CUSTOMER_REQUIRED, CUSTOMER_HOWTO if howto else ())
     if "document" not in errors:
         item["document"] = compact_document(item["document"])
     return errors
@@ -204,20 +163,18 @@ def customer_errors(item: dict[str, Any], howto: bool = False) -> dict[str, str]
 
 def _check(
     item: dict[str, Any],
-    required: tuple[tuple[str, Check], ...],
-    optional: dict[str, Check],
+    checks: dict[str, Check],
+    required: tuple[str, ...],
     not_empty: tuple[str, ...],
 ) -> dict[str, str]:
     errors: dict[str, str] = {}
-    for name, check in required:
-        value = item.get(name)
-        message = MISSING if value is None else check(value)
-        if message:
-            errors[name] = message
+    for name in required:
+        if item.get(name) is None:
+            errors[name] = MISSING
     for name, value in item.items():
-        check_type = optional.get(name)
-        if check_type is not None and value is not None:
-            message = check_type(value)
+        check = checks.get(name)
+        if check is not None and value is not None:
+            message = check(value)
             if message:
                 errors[name] = message
     for name in not_empty:

@@ -47,6 +47,7 @@ class DeliveryAttempt:
 
     @property
     def ok(self) -> bool:
+        """True when the destination answered 2xx."""
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
@@ -64,6 +65,7 @@ class WebhookDelivery:
 
     @property
     def payload(self) -> Any:
+        """The delivered JSON body, decoded."""
         return json.loads(self.body)
 
 

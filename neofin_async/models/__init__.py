@@ -1,8 +1,19 @@
 """Pydantic models: inputs are validated strictly, outputs parsed leniently."""
 
-from ._base import InputModel, OutputModel, encode_batch, field_errors, validate_item
-from ._types import centavos
-from .inputs import BillingInput, BillingType, CustomerInput, InstallmentType
+from ._base import (
+    AllowedExtras,
+    ExtraFields,
+    InputModel,
+    InputT,
+    OutputModel,
+    encode_batch,
+    field_errors,
+    identifier_of,
+    resolve_extra_fields,
+    validate_item,
+)
+from ._types import Count, Email, Number, Text, Timestamp, centavos, to_unix
+from .inputs import BillingInput, BillingType, CustomerInput, InstallmentData, InstallmentType
 from .outputs import (
     AttachmentsResponse,
     Billing,
@@ -17,24 +28,36 @@ from .outputs import (
 )
 
 __all__ = [
+    "AllowedExtras",
     "AttachmentsResponse",
     "Billing",
     "BillingEvent",
     "BillingInput",
     "BillingType",
+    "Count",
     "Customer",
     "CustomerInput",
+    "Email",
+    "ExtraFields",
     "InputModel",
+    "InputT",
     "Installment",
     "InstallmentBilling",
+    "InstallmentData",
     "InstallmentType",
     "MessageResponse",
+    "Number",
     "OutputModel",
     "Page",
     "Payment",
     "QueuedResponse",
+    "Text",
+    "Timestamp",
     "centavos",
     "encode_batch",
     "field_errors",
+    "identifier_of",
+    "resolve_extra_fields",
+    "to_unix",
     "validate_item",
 ]

@@ -152,9 +152,11 @@ class MessageResponse(OutputModel):
 
 
 class QueuedResponse(MessageResponse):
-    """202 answer of an upsert: queued, not yet created. `errors` names refused items."""
+    """202 answer of an upsert: queued, not yet created. `errors` names refused items.
+    `request_id` is the answer's `x-amzn-requestid` header (quote it to Neofin's support)."""
 
     metadata: Any = None
+    request_id: str | None = None
 
 
 class AttachmentsResponse(OutputModel):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sized
 from typing import Any, ClassVar, Generic
-from urllib.parse import quote
 
+from .._base_client import Resource
 from .._constants import (
     CONFIRM_INTERVAL,
     CONFIRM_TIMEOUT,
@@ -17,31 +17,20 @@ from .._constants import (
 )
 from .._errormap import split_errors
 from .._exceptions import APIError, AuthenticationError, BadRequestError
-from .._pipeline import Reply, RequestPipeline
+from .._pipeline import Reply
 from .._retry import RetryEvent
-from ..bulk import Answer, BulkUpserts, ConfirmResult, ExtraFields, confirm
-from ..models import InputModel, QueuedResponse, encode_batch, validate_item
-from ..models._base import InputT, identifier_of
-
-
-def segment(value: str, name: str) -> str:
-    """One URL path segment, percent-encoded; empty values are refused."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{name} must be a non-empty string")
-    if value in (".", ".."):  # would be removed as a dot-segment, changing the route
-        return value.replace(".", "%2E")
-    return quote(value, safe="")
-
-
-class Resource:
-    """A group of endpoints on one client's request pipeline."""
-
-    def __init__(
-        self, pipeline: RequestPipeline, *, account: str = "", extra_fields: ExtraFields = ()
-    ) -> None:
-        self._pipeline = pipeline
-        self._account = account
-        self._extra_fields = extra_fields
+from ..bulk import Answer, BulkUpserts, ConfirmResult, confirm
+from ..models import (
+    AllowedExtras,
+    ExtraFields,
+    InputModel,
+    InputT,
+    QueuedResponse,
+    encode_batch,
+    identifier_of,
+    resolve_extra_fields,
+    validate_item,
+)
 
 
 class UpsertResource(Resource, BulkUpserts[InputT], Generic[InputT]):
@@ -56,10 +45,14 @@ class UpsertResource(Resource, BulkUpserts[InputT], Generic[InputT]):
     _model: type[InputT]
 
     async def upsert(
-        self, items: Iterable[InputT | Mapping[str, Any]] | InputT | Mapping[str, Any]
+        self,
+        items: Iterable[InputT | Mapping[str, Any]] | InputT | Mapping[str, Any],
+        *,
+        extra_fields: ExtraFields = None,
     ) -> QueuedResponse:
         """Upsert at most 50 items in one request. Items are validated first: an invalid item
-        raises `InvalidItemError` naming it, and nothing is sent. A 202 answer means queued
+        raises `InvalidItemError` naming it, and nothing is sent. `extra_fields` lets fields
+        the model does not know through (added to the client's). A 202 answer means queued
         (`request_id` names it for Neofin's support)."""
         batch = (
             [items]
@@ -74,7 +67,8 @@ class UpsertResource(Resource, BulkUpserts[InputT], Generic[InputT]):
                 f"{len(items) if isinstance(items, Sized) else 'more'}; "
                 "use bulk_upsert() for any number"
             )
-        models = [self._bulk_prepare(item, index, None) for index, item in enumerate(batch)]
+        allowed = resolve_extra_fields(self._extra_fields, extra_fields)
+        models = [self._bulk_prepare(item, index, allowed) for index, item in enumerate(batch)]
         reply = await self._pipeline.request(
             "POST", self._path, content=encode_batch(self._key, models)
         )
@@ -103,8 +97,8 @@ class UpsertResource(Resource, BulkUpserts[InputT], Generic[InputT]):
 
     # -- the bulk engine's hooks -----------------------------------------------------------
 
-    def _bulk_prepare(self, raw: Any, index: int, extra_fields: ExtraFields | None) -> InputT:
-        return validate_item(self._model, raw, index)
+    def _bulk_prepare(self, raw: Any, index: int, extra_fields: AllowedExtras) -> InputT:
+        return validate_item(self._model, raw, index, extra_fields=extra_fields)
 
     def _bulk_key(self, item: Any) -> str | None:
         return identifier_of(item)

@@ -14,6 +14,7 @@ import anyio
 from pydantic import BaseModel
 
 from .._pagination import AsyncPager
+from .._urls import segment
 from ..models import (
     AttachmentsResponse,
     Billing,
@@ -21,9 +22,9 @@ from ..models import (
     BillingInput,
     Installment,
     MessageResponse,
+    to_unix,
 )
-from ..models._types import to_unix
-from ._base import UpsertResource, segment
+from ._base import UpsertResource
 
 FileLike = bytes | str | os.PathLike[str]
 T = TypeVar("T", bound=BaseModel)

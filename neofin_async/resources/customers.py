@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from .._brazil import normalize_document
+from .._urls import segment
 from ..models import Customer, CustomerInput
-from ._base import UpsertResource, segment
+from ._base import UpsertResource
 
 
 class Customers(UpsertResource[CustomerInput]):

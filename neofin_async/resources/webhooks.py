@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
+from .._base_client import Resource
 from .._urls import require_safe_url
 from ..models import MessageResponse
 from ..webhooks import WebhookTopic
-from ._base import Resource
 
 
 class Webhooks(Resource):

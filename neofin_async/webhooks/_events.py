@@ -10,8 +10,7 @@ import pydantic
 import pydantic_core
 from pydantic import BaseModel, Field, TypeAdapter, field_validator
 
-from ..models._base import OutputModel, field_errors
-from ..models._types import Number, Text, Timestamp
+from ..models import Number, OutputModel, Text, Timestamp, field_errors
 from ._errors import MalformedWebhookError, MissingHeaderError
 from ._signature import API_VERSION_HEADER, DATETIME_HEADER, TOPIC_HEADER, WEBHOOK_ID_HEADER
 from ._topics import WebhookTopic

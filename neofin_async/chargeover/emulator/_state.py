@@ -90,12 +90,14 @@ class CustomerStore:
         return int(ref) if ref.isdigit() and int(ref) in self.records else None
 
     def by_external_key(self, key: str) -> dict[str, Any] | None:
+        """The stored customer with this `external_key`, if any."""
         customer_id = self.by_key.get(key)
         return None if customer_id is None else self.records[customer_id]
 
     # -- operations ------------------------------------------------------------------------
 
     def create(self, payload: Any, now: float) -> Outcome:
+        """`POST /customer`: store a new customer (201), refusing a used `external_key`."""
         problem = self._check(payload, creating=True)
         if problem:
             return _refused(problem)
@@ -124,6 +126,7 @@ class CustomerStore:
         return Outcome(201, "", {"id": customer_id})
 
     def update(self, ref: str, payload: Any, now: float) -> Outcome:
+        """`PUT /customer/{ref}`: change the fields given (202)."""
         customer_id = self.find(ref)
         if customer_id is None:
             return Outcome(404, NOT_FOUND, None)
@@ -134,12 +137,14 @@ class CustomerStore:
         return Outcome(202, "", {"id": customer_id})
 
     def get(self, ref: str) -> Outcome:
+        """`GET /customer/{ref}`: by id, `external_key:` or `token:` (404 if none)."""
         customer_id = self.find(ref)
         if customer_id is None:
             return Outcome(404, NOT_FOUND, None)
         return Outcome(200, "", dict(self.records[customer_id]))
 
     def delete(self, ref: str) -> Outcome:
+        """`DELETE /customer/{ref}`: remove it; its key stays used unless `reuse_deleted_keys`."""
         customer_id = self.find(ref)
         if customer_id is None:
             return Outcome(404, NOT_FOUND, None)
@@ -152,6 +157,7 @@ class CustomerStore:
         return Outcome(200, "", True)
 
     def query(self, where: str, order: str, offset: int, limit: int) -> Outcome:
+        """`GET /customer?where=...`: matching customers in `order`, from `offset`."""
         try:
             matches = parse_where(where, QUERYABLE)
             keys = sort_key(order or "customer_id:ASC", QUERYABLE)
@@ -166,6 +172,7 @@ class CustomerStore:
         return Outcome(200, "", [dict(r) for r in found[offset : offset + limit]])
 
     def count(self, where: str) -> Outcome:
+        """`GET /customer/_count?where=...`: how many customers match."""
         try:
             matches = parse_where(where, QUERYABLE)
         except QueryError as exc:

@@ -1,4 +1,4 @@
-"""Tax ids by country through python-stdnum: CL RUT, MX RFC, BR CPF/CNPJ, CO NIT.
+"""Tax ids by country through python-stdnum (CL RUT, MX RFC, BR CPF/CNPJ, CO NIT), for all.
 
 ChargeOver's `bill_country` is free text ("United States", "US", "USA" all occur in its
 examples), so the country is recognised by ISO 3166 alpha-2 or alpha-3 code or by its English
@@ -16,7 +16,7 @@ from stdnum.co import nit
 from stdnum.exceptions import ValidationError
 from stdnum.mx import rfc
 
-from .._brazil import normalize_document
+from ._brazil import normalize_document
 
 _COUNTRIES = {
     "CL": ("CL", "CHL", "CHILE"),
