@@ -25,11 +25,16 @@ except ImportError as exc:  # pragma: no cover
     ) from None
 
 HERE = Path(__file__).parent
-OTHERS = tuple(
-    name
-    for name in ("validation", "cli_read", "chargeover", "piriod")
-    if (HERE / f"{name}.py").exists()
-)
+
+
+def _runnable(name: str) -> bool:
+    """Whether benchmarks/<name>.py exists with a `run` and a `table`."""
+    path = HERE / f"{name}.py"
+    source = path.read_text() if path.exists() else ""
+    return "def run(" in source and "def table(" in source
+
+
+OTHERS = tuple(n for n in ("validation", "cli_read", "chargeover", "piriod") if _runnable(n))
 """Benchmarks written for other parts of the project, each a module with `run(quick)` (sync
 or async) and `table(result)`: run after ours, when present."""
 BENCHMARKS = ("throughput", "memory", "faults", "cpu", "journal", *OTHERS)
@@ -132,7 +137,7 @@ def main() -> None:
             module = importlib.import_module(f"{__package__}.{name}")
             result = module.run(args.quick)
             results[name] = asyncio.run(result) if inspect.iscoroutine(result) else result
-            title = (module.__doc__ or name).strip().splitlines()[0].rstrip(".")
+            title = " ".join((module.__doc__ or name).strip().split("\n\n")[0].split())
             sections.append((f"{name}: {title}", module.table(results[name])))
     results["targets"] = report.targets(results)
     results["load_average_after"] = os.getloadavg()
