@@ -135,10 +135,15 @@ def main() -> None:
     for name in OTHERS:
         if name in args.only:
             module = importlib.import_module(f"{__package__}.{name}")
-            result = module.run(args.quick)
-            results[name] = asyncio.run(result) if inspect.iscoroutine(result) else result
             title = " ".join((module.__doc__ or name).strip().split("\n\n")[0].split())
-            sections.append((f"{name}: {title}", module.table(results[name])))
+            try:  # another part's benchmark failing must not lose this run's numbers
+                result = module.run(args.quick)
+                results[name] = asyncio.run(result) if inspect.iscoroutine(result) else result
+                text = module.table(results[name])
+            except Exception as exc:
+                results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+                text = f"failed: {results[name]['error']}"
+            sections.append((f"{name}: {title}", text))
     results["targets"] = report.targets(results)
     results["load_average_after"] = os.getloadavg()
     results["seconds"] = round(time.perf_counter() - started, 1)
