@@ -26,8 +26,8 @@ from test_cli import (
     write_sample,
 )
 
-from neofin_async.cli._files import write_records
 from neofin_async.cli._sample import BILLING_COLUMNS
+from neofin_async.exports import write_records
 
 __all__ = ["served"]  # the fixture, used by name
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from .._exceptions import AuthenticationError
 from ..bulk import BulkResult, Counts, ItemError, ItemState
 from ._input import LineOf
 from ._spec import ShardSpec
@@ -76,9 +77,19 @@ class ShardResult(_Counted):
     errors_omitted: int = 0
     worker: str = ""
     """`host:pid` of the process that ran it."""
+    keys_refused: bool = False
+    """Whether it stopped because the API refused the worker's keys (401/403)."""
+    ignored_columns: list[str] = Field(default_factory=list)
+    """Columns (or JSON keys) dropped by `ignore_unknown_columns`."""
 
     @classmethod
-    def of(cls, spec: ShardSpec, result: BulkResult, line_of: LineOf) -> ShardResult:
+    def of(
+        cls,
+        spec: ShardSpec,
+        result: BulkResult,
+        line_of: LineOf,
+        ignored_columns: Iterable[str] = (),
+    ) -> ShardResult:
         explicit = sorted(result.errors.explicit, key=lambda e: e.index)
         ranges = chain.from_iterable(r.errors() for r in result.errors.ranges)
         listed = [
@@ -100,17 +111,26 @@ class ShardResult(_Counted):
             errors=listed,
             errors_omitted=len(result.errors) - len(listed),
             worker=f"{socket.gethostname()}:{os.getpid()}",
+            keys_refused=isinstance(result.stopped_by, AuthenticationError),
+            ignored_columns=list(ignored_columns),
         )
 
 
 def _not_accepted(error: ItemError, line_of: LineOf, shard: int) -> NotAccepted:
+    reason, errors = error.message, error.errors
+    if error.duplicate_of is not None:  # name the line of the first, not its shard index
+        field = next(iter(errors), "key")
+        first = line_of(error.duplicate_of)
+        where = f"line {first}" if first is not None else f"item {error.duplicate_of}"
+        reason = f"duplicate {field} {error.key!r}: the same as {where}"
+        errors = {field: [reason]}
     return NotAccepted(
         index=error.index,
         line=line_of(error.index),
         key=error.key,
         state=error.status,
-        reason=error.message,
-        errors=error.errors,
+        reason=reason,
+        errors=errors,
         shard=shard,
     )
 
@@ -139,6 +159,10 @@ class ShardReport(_Counted):
     missing: list[int] = Field(default_factory=list)
     """Shards with no result: their items are not in the counts."""
     runs: list[ShardRun] = Field(default_factory=list)
+    keys_refused: list[int] = Field(default_factory=list)
+    """Shards stopped because the API refused their worker's keys."""
+    ignored_columns: list[str] = Field(default_factory=list)
+    """Columns dropped by `ignore_unknown_columns` in any shard, each once."""
 
     def to_bulk_result(self) -> BulkResult:
         """The counts as a `BulkResult` (for the CLI's summary table); its `errors` are the
@@ -213,4 +237,8 @@ def fold(results: Iterable[ShardResult | Mapping[str, Any]], shards: int) -> Sha
             )
             for n, r in sorted(by_shard.items())
         ],
+        keys_refused=sorted(r.shard for r in present if r.keys_refused),
+        ignored_columns=list(
+            dict.fromkeys(c for _, r in sorted(by_shard.items()) for c in r.ignored_columns)
+        ),
     )
