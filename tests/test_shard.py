@@ -351,6 +351,93 @@ async def test_a_row_that_is_not_csv_is_invalid_alone_named_by_its_line(
     assert len(emulator.billings) == 39
 
 
+ROOT = Path(__file__).resolve().parents[1]
+ERP_READ = ReadSettings(
+    encoding="cp1252",
+    amount_unit="reais",
+    columns=json.loads((ROOT / "examples/data/erp_billings.columns.json").read_text("utf-8")),
+)
+
+
+async def test_an_erp_export_is_read_by_shards_with_every_reading_option(tmp_path: Path) -> None:
+    """cp1252, Excel's `sep=;`, Portuguese headers mapped, reais, day-first dates: the shards
+    read what one reader of the whole file reads, with the file's own lines."""
+    path = tmp_path / "erp.csv"
+    path.write_bytes((ROOT / "examples/data/erp_billings.csv").read_bytes())
+    parts = split_file(str(path), 5, ERP_READ)
+    assert len(parts) == 5 and parts[0].first_line == 3 and parts[0].read.format == "csv"
+    read = await read_shards(parts)
+    assert read == whole(path, ERP_READ)
+    assert len(read) == 40 and all(isinstance(r, dict) for r, _ in read)
+    assert read[0][0]["amount"] == 869450 and str(read[0][0]["due_date"]) == "2027-05-09"
+
+
+async def test_every_reading_option_travels_in_the_spec(tmp_path: Path) -> None:
+    path = tmp_path / "b.csv"
+    path.write_text(
+        "Pedido,customer_document,Valor,Vencimento,installment_type,installments,type,Obs\n"
+        "P-1,51491769000190,12.5,20300115,monthly,1,pix,x\n",
+        encoding="utf-8",
+    )
+    read = ReadSettings(
+        format="csv",
+        amount_unit="reais",
+        date_format="%Y%m%d",
+        columns={"Pedido": "integration_identifier", "Valor": "amount", "Vencimento": "due_date"},
+        ignore_unknown_columns=True,
+    )
+    (spec,) = plan_file(str(path), 1, read=read, resource="billings")
+    carried = ShardSpec.model_validate(json.loads(json.dumps(spec.model_dump(mode="json"))))
+    assert carried.input.read == read  # type: ignore[union-attr]
+    async with shard_items(carried.input, BILLINGS) as shard:
+        (item,) = [s.load() async for s in shard.items]  # type: ignore[union-attr]
+        assert shard.ignored_columns == ("Obs",)
+    assert (item["amount"], str(item["due_date"])) == (1250, "2030-01-15")
+
+
+def test_the_header_is_checked_when_planning(tmp_path: Path) -> None:
+    path = tmp_path / "b.csv"
+    write_billings(path, 5)
+    path.write_bytes(path.read_bytes().replace(b"amount", b"Valor", 1))
+    with pytest.raises(nf.ConfigurationError, match=r"'Valor'.*--ignore-unknown-columns"):
+        plan_file(str(path), 2, resource="billings")
+    with pytest.raises(nf.ConfigurationError, match="'amout' is not a billing field"):
+        plan_file(str(path), 2, read=ReadSettings(columns={"Valor": "amout"}), resource="billings")
+    path.write_text("integration_identifier\nA\n", encoding="utf-16")
+    with pytest.raises(nf.ConfigurationError, match="UTF-16 or UTF-32 file cannot be cut"):
+        plan_file(str(path), 2, resource="billings")
+
+
+async def test_a_rerun_skips_unchanged_rows_without_parsing_them(
+    tmp_path: Path,
+    served: tuple[Emulator, str],
+    postgres_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The Sourced fast path: with the shared journal, a re-run parses only the rows whose
+    bytes changed (here 3 of 300), and sends only those."""
+    emulator, base_url = served
+    path = tmp_path / "b.csv"
+    write_billings(path, 300)
+    spec = {"resource": "billings", "target": {"base_url": base_url}, "journal": postgres_url}
+    first = fold([await sync_shard(s) for s in plan_file(str(path), 3, **spec)], 3)
+    assert first.accepted == 300
+    write_billings(path, 300, broken={5: "777", 150: "778", 299: "779"})
+    parsed: list[int] = []
+    load = Records._load
+
+    def counting(self: Records, *args: Any) -> Any:
+        parsed.append(1)
+        return load(self, *args)
+
+    monkeypatch.setattr(Records, "_load", counting)
+    requests = emulator.request_counts[UPSERTS]
+    again = fold([await sync_shard(s) for s in plan_file(str(path), 3, **spec)], 3)
+    assert (again.accepted, again.unchanged, again.requests) == (300, 297, 3)
+    assert len(parsed) == 3 and emulator.request_counts[UPSERTS] == requests + 3
+    assert emulator.billings["ERP-000151"].data["amount"] == 778
+
+
 # -- per-account slots ----------------------------------------------------------------------------
 
 
