@@ -94,6 +94,9 @@ async def upsert_sharded(options: UpsertOptions) -> int:
         raise ConfigurationError(f"the Celery broker or result backend failed: {text}") from None
     result = report.to_bulk_result()
     lines = {e.index: e.line for e in report.errors if e.index is not None}
+    lines |= {
+        e.duplicate_of: e.duplicate_of_line for e in report.errors if e.duplicate_of is not None
+    }
     source = ShardedSource(header, lines, report.ignored_columns)
     resource = options.fields.resource
     title = f"{resource} from {header.name} -> {where} ({report.shards} shards)"
@@ -112,6 +115,9 @@ async def upsert_sharded(options: UpsertOptions) -> int:
         }
         write_report(options.report.path, result, source, where, extra)
         print(f"Report: {options.report.path}", file=sys.stderr)
+    if options.target.target == "emulator":
+        print(f"Nothing went to {LABELS[options.target.provider]}: this ran against {where}.",
+              file=sys.stderr)  # fmt: skip
     if report.keys_refused:
         shards = ", ".join(map(str, report.keys_refused))
         why = report.stopped.get(report.keys_refused[0], "")

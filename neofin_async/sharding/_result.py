@@ -38,6 +38,9 @@ class NotAccepted(_Model):
     reason: str
     errors: dict[str, list[str]] = Field(default_factory=dict)
     shard: int = 0
+    duplicate_of: int | None = None
+    """For a refused duplicate: the index of the first item with its key (as `index`)."""
+    duplicate_of_line: int | None = None
 
 
 class _Counted(BaseModel):
@@ -117,13 +120,12 @@ class ShardResult(_Counted):
 
 
 def _not_accepted(error: ItemError, line_of: LineOf, shard: int) -> NotAccepted:
-    reason, errors = error.message, error.errors
+    reason, errors, first = error.message, error.errors, None
     if error.duplicate_of is not None:  # name the line of the first, not its shard index
         field = next(iter(errors), "key")
         first = line_of(error.duplicate_of)
         where = f"line {first}" if first is not None else f"item {error.duplicate_of}"
         reason = f"duplicate {field} {error.key!r}: the same as {where}"
-        errors = {field: [reason]}
     return NotAccepted(
         index=error.index,
         line=line_of(error.index),
@@ -132,6 +134,8 @@ def _not_accepted(error: ItemError, line_of: LineOf, shard: int) -> NotAccepted:
         reason=reason,
         errors=errors,
         shard=shard,
+        duplicate_of=error.duplicate_of,
+        duplicate_of_line=first,
     )
 
 
@@ -175,7 +179,14 @@ class ShardReport(_Counted):
             elapsed=self.elapsed,
         )
         result.errors.explicit.extend(
-            ItemError(e.index if e.index is not None else -1, e.key, e.state, e.reason, e.errors)
+            ItemError(
+                e.index if e.index is not None else -1,
+                e.key,
+                e.state,
+                e.reason,
+                e.errors,
+                e.duplicate_of,
+            )
             for e in self.errors
         )
         if self.stopped or self.missing:
@@ -197,6 +208,20 @@ class ShardsIncomplete(Exception):
         super().__init__("; ".join(parts))
 
 
+def _in_input(error: NotAccepted, offset: int | None) -> NotAccepted:
+    """A shard's item named by its index in the whole input (None: unknown, a shard before
+    it is missing), the first of a duplicate too, as a single run names them."""
+    if offset is None:
+        return error.model_copy(update={"index": None, "duplicate_of": None})
+    update: dict[str, Any] = {"index": offset + (error.index or 0)}
+    if error.duplicate_of is not None:
+        first = offset + error.duplicate_of
+        field = next(iter(error.errors), "key")
+        update["duplicate_of"] = first
+        update["errors"] = {field: [f"duplicate {field} {error.key!r}: the same as item {first}"]}
+    return error.model_copy(update=update)
+
+
 def fold(results: Iterable[ShardResult | Mapping[str, Any]], shards: int) -> ShardReport:
     """One report from the results of the `shards` shards of a plan (in any order; a shard
     given twice counts once)."""
@@ -214,12 +239,7 @@ def fold(results: Iterable[ShardResult | Mapping[str, Any]], shards: int) -> Sha
         result = by_shard[number]
         for name in totals:
             totals[name] += getattr(result, name)
-        errors += [
-            error.model_copy(
-                update={"index": None if offset is None else offset + (error.index or 0)}
-            )
-            for error in result.errors
-        ]
+        errors += [_in_input(error, offset) for error in result.errors]
         if offset is not None:
             offset += result.total
     present = by_shard.values()
