@@ -18,6 +18,7 @@ from pathlib import Path
 import anyio
 import pytest
 from conftest import VALID_CNPJ, service_url
+from test_cli_providers import cli
 
 import neofin_async as nf
 from neofin_async.contrib.celery import (
@@ -259,20 +260,6 @@ def test_chords_need_a_result_backend_that_stores_results() -> None:
 # -- the command: neofin-async upsert ... --shards N ----------------------------------------------
 
 
-def neofin_async(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("NEOFIN_", "CELERY_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "neofin_async.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**clean, **(env or {})},
-        timeout=240,
-    )
-
-
 def comparable_report(path: Path) -> dict[str, object]:
     """A report without what differs between a sharded run and a single one by nature."""
     report = json.loads(path.read_text(encoding="utf-8"))
@@ -300,14 +287,14 @@ def test_the_command_shards_a_file_with_the_summary_and_report_of_a_single_run(
             "--result-backend", cluster.backend, "--queue", cluster.queue,
             "--base-url", server.base_url, "--journal", postgres_url,
         ]  # fmt: skip
-        first = neofin_async(*sharded, "--report", "sharded.json", cwd=tmp_path)
+        first = cli(*sharded, "--report", "sharded.json", cwd=tmp_path)
         assert first.returncode == 1, first.stdout + first.stderr
         assert len(emulator.billings) == rows - 2
         requests = emulator.request_counts[UPSERTS]
-        again = neofin_async(*sharded, "--report", "again.json", cwd=tmp_path)
+        again = cli(*sharded, "--report", "again.json", cwd=tmp_path)
         assert again.returncode == 1, again.stderr
         assert emulator.request_counts[UPSERTS] == requests  # the journal: nothing sent
-    single = neofin_async("upsert", "billings", str(path), "--report", "single.json", cwd=tmp_path)
+    single = cli("upsert", "billings", str(path), "--report", "single.json", cwd=tmp_path)
     assert single.returncode == 1, single.stderr
 
     for output in (first.stdout, single.stdout):
@@ -334,7 +321,7 @@ def test_the_command_fails_like_a_single_run_on_keys(tmp_path: Path, cluster: Cl
     emulator = Emulator()
     emulator.configure(api_key="ak-other", secret_key="sk-other")  # not the workers' keys
     with emulator.serving() as server:
-        refused = neofin_async(
+        refused = cli(
             "upsert", "billings", str(path), "--shards", "2", *common,
             "--base-url", server.base_url, "--report", "r.json", cwd=tmp_path,
         )  # fmt: skip
@@ -343,7 +330,7 @@ def test_the_command_fails_like_a_single_run_on_keys(tmp_path: Path, cluster: Cl
         assert (tmp_path / "r.json").exists() and emulator.billings == {}
     customers = tmp_path / "co.csv"
     customers.write_text("external_key,company\nCO-1,Acme Inc.\n", encoding="utf-8")
-    missing = neofin_async("upsert", "customers", str(customers), "--provider", "chargeover",
+    missing = cli("upsert", "customers", str(customers), "--provider", "chargeover",
                            "--shards", "1", *common, "--base-url", "http://127.0.0.1:9",
                            cwd=tmp_path)  # fmt: skip
     assert missing.returncode == 2
@@ -367,6 +354,6 @@ def test_the_command_refuses_what_a_sharded_run_cannot_do(tmp_path: Path) -> Non
          "--journal", "postgresql://sync:pw@db/neofin"): "PGPASSWORD",
     }  # fmt: skip
     for args, message in cases.items():
-        done = neofin_async("upsert", "billings", str(path), *args, cwd=tmp_path)
+        done = cli("upsert", "billings", str(path), *args, cwd=tmp_path)
         assert done.returncode == 2 and message in done.stderr, (args, done.stderr)
         assert "secret-pw" not in done.stderr and "Traceback" not in done.stderr

@@ -21,7 +21,8 @@ from neofin_async.piriod import CustomerInput as PiriodCustomer
 from neofin_async.piriod.emulator import Emulator as PiriodEmulator
 
 ROOT = Path(__file__).resolve().parents[1]
-PREFIXES = ("NEOFIN_", "PIRIOD_", "CHARGEOVER_")
+PREFIXES = ("NEOFIN_", "PIRIOD_", "CHARGEOVER_", "CELERY_")
+"""Settings of the environment a test must not inherit."""
 
 
 def cli(

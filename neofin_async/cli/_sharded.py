@@ -15,7 +15,7 @@ from ..exports import Fields, Layout, ReadOptions, Records
 from ..sharding import PROVIDERS
 from ._options import TargetOptions, UpsertOptions
 from ._progress import print_summary
-from ._target import LABELS
+from ._target import LABELS, refuse_emulator_options
 from ._upsert import check_writable, is_dsn, notes, show_errors, write_report
 
 
@@ -135,10 +135,7 @@ def _shard_target(settings: TargetOptions) -> tuple[dict[str, Any], str]:
             "--shards: the workers read the keys from their own environment (a shard spec "
             "carries no secret); drop --api-key and --secret-key"
         )
-    for name in ("emulator_fail_rate", "emulator_latency_ms", "emulator_seed"):
-        if getattr(settings, name) is not None:
-            flag = "--" + name.replace("_", "-")
-            raise ConfigurationError(f"{flag} applies to the built-in emulator, not to --shards")
+    refuse_emulator_options(settings, "--shards")
     target: dict[str, Any] = {}
     if settings.target == "emulator":
         if not settings.base_url:

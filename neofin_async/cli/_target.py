@@ -51,7 +51,7 @@ async def connect(settings: TargetOptions) -> AsyncIterator[Target]:
     elif settings.target == "emulator":
         target = _emulator(settings, options)
     else:
-        _refuse_emulator_options(settings, f"--target {settings.target}")
+        refuse_emulator_options(settings, f"--target {settings.target}")
         api_key = settings.api_key or os.environ.get(ENV_API_KEY)
         secret_key = settings.secret_key or os.environ.get(ENV_SECRET_KEY)
         if not api_key or not secret_key:
@@ -75,7 +75,7 @@ def _emulator(settings: TargetOptions, options: dict[str, Any]) -> Target:
     from ..emulator import DEFAULT_API_KEY, DEFAULT_SECRET_KEY, Emulator
 
     if settings.base_url:  # an emulator served by `neofin-async emulator`
-        _refuse_emulator_options(settings, "--base-url")
+        refuse_emulator_options(settings, "--base-url")
         client = NeofinClient(
             settings.api_key or DEFAULT_API_KEY,
             settings.secret_key or DEFAULT_SECRET_KEY,
@@ -99,7 +99,7 @@ def _other_provider(settings: TargetOptions, options: dict[str, Any]) -> Target:
         )
     if settings.target == "emulator":
         if settings.base_url:
-            _refuse_emulator_options(settings, "--base-url")
+            refuse_emulator_options(settings, "--base-url")
             client = _served_emulator_client(provider, settings.base_url, options)
             where = f"the {label} emulator at {client.base_url}"
             return Target(client, where, is_emulator=True, provider=provider)
@@ -107,7 +107,7 @@ def _other_provider(settings: TargetOptions, options: dict[str, Any]) -> Target:
         client = _built_in(emulator_class, settings, options)
         where = f"the built-in {label} emulator (in-process)"
         return Target(client, where, is_emulator=True, provider=provider)
-    _refuse_emulator_options(settings, f"--target {settings.target}")
+    refuse_emulator_options(settings, f"--target {settings.target}")
     if provider == "piriod":
         from ..piriod import PiriodClient
 
@@ -162,7 +162,7 @@ def _built_in(emulator_class: Any, settings: TargetOptions, options: dict[str, A
     return emulator.client(**options)
 
 
-def _refuse_emulator_options(settings: TargetOptions, why: str) -> None:
+def refuse_emulator_options(settings: TargetOptions, why: str) -> None:
     for name in EMULATOR_OPTIONS:
         if getattr(settings, name, None) is not None:
             flag = "--" + name.replace("_", "-")
