@@ -26,6 +26,7 @@ from neofin_async._constants import (
     MAX_TIMESTAMP,
 )
 from neofin_async.models import encode_batch, resolve_extra_fields, validate_item
+from neofin_async.models._types import shown
 
 UTC = timezone.utc
 
@@ -431,7 +432,9 @@ def test_customer_input() -> None:
 
 def test_customer_input_errors() -> None:
     error = invalid(nf.CustomerInput, customer_item(document="123", nmae="x"))
-    assert error.errors["document"] == ["must be a CPF (11 digits) or a CNPJ (14 characters)"]
+    assert error.errors["document"] == [
+        "must be a CPF (11 digits) or a CNPJ (14 characters) (got '123')"
+    ]
     assert error.errors["nmae"] == ["unknown field; did you mean 'name'?"]
     assert error.integration_identifier == "cust-1"
 
@@ -729,7 +732,7 @@ def test_every_timestamp_field_is_bounded(field: str) -> None:
 def test_non_finite_numbers_are_refused(field: str, value: float) -> None:
     error = invalid(nf.BillingInput, billing_item(**{field: value}))
     assert error.index == 3 and error.integration_identifier == "order-1"
-    assert error.errors == {field: ["must be a finite number (no NaN or infinity)"]}
+    assert error.errors == {field: [f"must be a finite number (no NaN or infinity) (got {value})"]}
 
 
 @pytest.mark.parametrize("field", ["fees", "fine", "discount_before_payment"])
@@ -740,7 +743,8 @@ def test_fees_fines_and_discounts_are_bounded_and_keep_their_type(field: str) ->
     assert getattr(billing(**{field: "2.5"}), field) == 2.5
     assert getattr(billing(**{field: MAX_CENTAVOS}), field) == MAX_CENTAVOS
     for value in (10**400, 1e300, -1, -0.5, MAX_CENTAVOS + 1):
-        assert billing_errors(**{field: value}) == {field: [f"must be from 0 to {MAX_CENTAVOS}"]}
+        message = f"must be from 0 to {MAX_CENTAVOS} (got {shown(value)})"
+        assert billing_errors(**{field: value}) == {field: [message]}
     for value in (True, "abc", [1]):
         assert "number" in billing_errors(**{field: value})[field][0]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import typing
 from collections.abc import Collection, Iterable, Mapping
 from functools import cache
@@ -59,9 +60,19 @@ def field_errors(exc: pydantic.ValidationError, model: type[BaseModel]) -> dict[
         elif kind == "string_pattern_mismatch" and error["ctx"]["pattern"] in PATTERN_MESSAGES:
             message = PATTERN_MESSAGES[error["ctx"]["pattern"]].format(input=shown(error["input"]))
         else:
-            message = error["msg"].removeprefix("Value error, ")
+            message = _with_value(error["msg"].removeprefix("Value error, "), error["input"])
         errors.setdefault(field, []).append(message)
     return errors
+
+
+def _with_value(message: str, value: Any) -> str:
+    """The message, naming the value refused unless it already does (objects and lists are
+    not repeated: their fields have their own messages)."""
+    if isinstance(value, (dict, list)):
+        return message
+    text = shown(value)
+    named = re.search(rf"(?<!\w){re.escape(text)}(?!\w)", message)
+    return message if named else f"{message} (got {text})"
 
 
 def _fields_at(model: type[BaseModel], path: tuple[int | str, ...]) -> Iterable[str]:
