@@ -104,14 +104,17 @@ async def upsert_sharded(options: UpsertOptions) -> int:
     show_errors(result, source, omitted=report.errors_omitted)
     if result.stopped_by is not None:
         print(f"The run stopped early: {result.stopped_by}.")
-        print("Run the same command again (with the same --journal) to send the rest.")
+        again = (
+            " (with the same --journal)" if send.journal else ", with --journal postgresql://..."
+        )
+        print(f"Run the same command again{again} to send the rest.")
     if options.report.path:
         extra = {
             "shards": report.shards,
             "errors_omitted": report.errors_omitted,
             "stopped": {str(n): why for n, why in report.stopped.items()},
             "missing": report.missing,
-            "runs": [run.model_dump(mode="json") for run in report.runs],
+            "runs": [shard.model_dump(mode="json") for shard in report.runs],
         }
         write_report(options.report.path, result, source, where, extra)
         print(f"Report: {options.report.path}", file=sys.stderr)
