@@ -34,9 +34,7 @@ from types import ModuleType
 from typing import Any
 
 from neofin_async.cli import _sample
-from neofin_async.cli._columns import fields_of
-from neofin_async.cli._files import Records, write_records
-from neofin_async.cli._options import ReadOptions
+from neofin_async.exports import ReadOptions, Records, fields_of, write_records
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = "009df61"

@@ -36,9 +36,9 @@ import psycopg
 
 from neofin_async import NeofinClient
 from neofin_async.bulk import Answer, BulkEngine, BulkOptions, JournalScope
-from neofin_async.cli._files import Records, write_records
 from neofin_async.contrib.celery import create_app, upsert_sharded
 from neofin_async.emulator import DEFAULT_API_KEY, DEFAULT_SECRET_KEY
+from neofin_async.exports import ReadOptions, Records, fields_of, write_records
 
 from .data import billing
 from .servers import ROOT, _process
@@ -151,7 +151,8 @@ async def single_rate(path: Path, concurrency: int) -> float:
     with slow_emulator() as url:
         async with NeofinClient(DEFAULT_API_KEY, DEFAULT_SECRET_KEY, base_url=url) as client:
             started = time.perf_counter()
-            result = await client.billings.bulk_upsert(Records(str(path)), concurrency=concurrency)
+            records = Records(ReadOptions(path=str(path)), fields_of("billings"))
+            result = await client.billings.bulk_upsert(records, concurrency=concurrency)
             elapsed = time.perf_counter() - started
     assert result.ok, result
     return result.total / elapsed

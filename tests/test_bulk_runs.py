@@ -340,3 +340,23 @@ def test_the_keywords_are_the_options() -> None:
 
     fields = [f.name for f in dataclasses.fields(nf.BulkOptions)]
     assert list(BulkChanges.__annotations__) == fields
+
+
+async def test_a_run_dying_before_its_record_never_leaves_a_stale_skip(tmp_path: Path) -> None:
+    """The server took content B, the run died before journalling it: a later run sending
+    the old content A again must send it (the journal forgot A when B went out)."""
+
+    class DiesBeforeRecording(Journal):
+        async def record(self, scope: JournalScope, records: Any) -> None:
+            if any(r.state == "accepted" for r in records):
+                raise RuntimeError("killed before the journal write")
+            await super().record(scope, records)
+
+    server = Recorder()
+    path = tmp_path / "sync.sqlite"
+    async with server.client() as client:
+        await client.billings.bulk_upsert(day(3), journal=path)  # A
+        with pytest.raises(RuntimeError, match="killed"):
+            await client.billings.bulk_upsert(day(3, {1: 5}), journal=DiesBeforeRecording(path))
+        again = await client.billings.bulk_upsert(day(3), journal=path)  # A again
+    assert again.unchanged == 2 and server.requests[-1][0]["amount"] == 1001  # item 1 resent

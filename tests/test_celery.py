@@ -4,6 +4,7 @@ served emulator. One worker is SIGKILLed in the middle of a shard."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from pathlib import Path
 import anyio
 import pytest
 from conftest import VALID_CNPJ, service_url
+from test_cli_providers import cli
 
 import neofin_async as nf
 from neofin_async.contrib.celery import (
@@ -253,3 +255,105 @@ def test_chords_need_a_result_backend_that_stores_results() -> None:
         with pytest.raises(nf.ConfigurationError, match="CELERY_RESULT_BACKEND"):
             enqueue(app, [spec])
         app.close()
+
+
+# -- the command: neofin-async upsert ... --shards N ----------------------------------------------
+
+
+def comparable_report(path: Path) -> dict[str, object]:
+    """A report without what differs between a sharded run and a single one by nature."""
+    report = json.loads(path.read_text(encoding="utf-8"))
+    for key in ("target", "elapsed", "requests", "retries", "shards", "runs", "stopped",
+                "missing", "errors_omitted", "unchanged"):  # fmt: skip
+        report.pop(key, None)
+    return report  # type: ignore[no-any-return]
+
+
+def test_the_command_shards_a_file_with_the_summary_and_report_of_a_single_run(
+    tmp_path: Path, cluster: Cluster, postgres_url: str
+) -> None:
+    rows = 3000
+    path = tmp_path / "big.csv"
+    write_rows(path, rows)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[101] = lines[101].replace(",1100,", ",-5,")  # line 102: a negative amount
+    # line 1851 repeats line 1801's key, in the same shard (across shards, repeats are not seen)
+    lines[1850] = lines[1800].replace(",2799,", ",2800,")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    emulator = Emulator()
+    with emulator.serving() as server:
+        sharded = [
+            "upsert", "billings", str(path), "--shards", "6", "--broker", cluster.broker,
+            "--result-backend", cluster.backend, "--queue", cluster.queue,
+            "--base-url", server.base_url, "--journal", postgres_url,
+        ]  # fmt: skip
+        first = cli(*sharded, "--report", "sharded.json", cwd=tmp_path)
+        assert first.returncode == 1, first.stdout + first.stderr
+        assert len(emulator.billings) == rows - 2
+        requests = emulator.request_counts[UPSERTS]
+        again = cli(*sharded, "--report", "again.json", cwd=tmp_path)
+        assert again.returncode == 1, again.stderr
+        assert emulator.request_counts[UPSERTS] == requests  # the journal: nothing sent
+    single = cli("upsert", "billings", str(path), "--report", "single.json", cwd=tmp_path)
+    assert single.returncode == 1, single.stderr
+
+    for output in (first.stdout, single.stdout):
+        assert "line 102 BIG-000100: invalid: amount" in output
+        assert "line 1851 BIG-001799: invalid: integration_identifier: duplicate 'BIG-001799', " \
+            "the same as line 1801" in output  # fmt: skip
+    assert "(6 shards)" in first.stdout and "shards done: 6/6" in first.stderr
+    assert comparable_report(tmp_path / "sharded.json") == comparable_report(
+        tmp_path / "single.json"
+    )
+    report = json.loads((tmp_path / "again.json").read_text(encoding="utf-8"))
+    assert (report["total"], report["accepted"], report["unchanged"]) == (rows, rows - 2, rows - 2)
+    assert report["requests"] == 0 and len(report["runs"]) == 6
+
+
+@pytest.mark.parametrize("cluster", [1], indirect=True)
+def test_the_command_fails_like_a_single_run_on_keys(tmp_path: Path, cluster: Cluster) -> None:
+    """Keys the API refuses: exit 2, after the summary and report (as a single run). Keys a
+    worker does not have: the shard task fails, so does the run (exit 2), naming them."""
+    path = tmp_path / "b.csv"
+    write_rows(path, 200)
+    common = ["--broker", cluster.broker, "--result-backend", cluster.backend,
+              "--queue", cluster.queue]  # fmt: skip
+    emulator = Emulator()
+    emulator.configure(api_key="ak-other", secret_key="sk-other")  # not the workers' keys
+    with emulator.serving() as server:
+        refused = cli(
+            "upsert", "billings", str(path), "--shards", "2", *common,
+            "--base-url", server.base_url, "--report", "r.json", cwd=tmp_path,
+        )  # fmt: skip
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert "refused the keys of the workers that ran shard(s) 0, 1" in refused.stderr
+        assert (tmp_path / "r.json").exists() and emulator.billings == {}
+    customers = tmp_path / "co.csv"
+    customers.write_text("external_key,company\nCO-1,Acme Inc.\n", encoding="utf-8")
+    missing = cli("upsert", "customers", str(customers), "--provider", "chargeover",
+                           "--shards", "1", *common, "--base-url", "http://127.0.0.1:9",
+                           cwd=tmp_path)  # fmt: skip
+    assert missing.returncode == 2
+    assert "a shard failed: no keys for this shard: set CHARGEOVER_PUBLIC_KEY" in missing.stderr
+    assert "Traceback" not in missing.stderr + refused.stderr
+
+
+def test_the_command_refuses_what_a_sharded_run_cannot_do(tmp_path: Path) -> None:
+    path = tmp_path / "b.csv"
+    write_rows(path, 5)
+    broker = ["--broker", "amqp://guest:secret-pw@127.0.0.1:1//"]
+    cases = {
+        ("--shards", "2", *broker): "the built-in emulator lives in this process",
+        ("--shards", "2", "--base-url", "http://127.0.0.1:9"): "needs a broker",
+        ("--shards", "2", *broker, "--target", "sandbox", "--journal", "j.sqlite"):
+            "give --journal postgresql://",
+        ("--shards", "2", *broker, "--target", "sandbox", "--api-key", "x"):
+            "drop --api-key and --secret-key",
+        ("--tenant", "acme",): "--tenant applies to sharded runs only",
+        ("--shards", "2", *broker, "--target", "sandbox",
+         "--journal", "postgresql://sync:pw@db/neofin"): "PGPASSWORD",
+    }  # fmt: skip
+    for args, message in cases.items():
+        done = cli("upsert", "billings", str(path), *args, cwd=tmp_path)
+        assert done.returncode == 2 and message in done.stderr, (args, done.stderr)
+        assert "secret-pw" not in done.stderr and "Traceback" not in done.stderr

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from neofin_async.cli._files import write_records
 from neofin_async.cli._sample import BILLING_COLUMNS, billings
 from neofin_async.emulator import Emulator
+from neofin_async.exports import write_records
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "data" / "billings.csv"
@@ -477,3 +477,17 @@ def test_help_and_version() -> None:
     for command in ("upsert", "get", "list", "sample", "emulator"):
         assert command in result.stdout
     assert cli("--version").stdout.startswith("neofin-async ")
+
+
+def test_more_than_ten_separate_failures_are_summarised_not_crashed(tmp_path: Path) -> None:
+    """Failures on rows far apart are one group each; past the tenth, the summary counts
+    the rest (it crashed unpacking a group of one)."""
+    path = tmp_path / "b.csv"
+    rows = [
+        f"X-{n},51491769000190,{-1 if n % 2 else 100},2030-01-15,monthly,1,pix" for n in range(30)
+    ]
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    result = cli("upsert", "billings", str(path))
+    assert result.returncode == 1, result.stderr
+    assert "line 21 X-19: invalid" in result.stdout and "line 23" not in result.stdout
+    assert "... and 5 more (--report FILE.json lists every item not accepted)" in result.stdout

@@ -13,9 +13,16 @@ import neofin_async as nf
 from neofin_async._brazil import sao_paulo
 from neofin_async._exceptions import ConfigurationError
 from neofin_async.bulk import Sourced
-from neofin_async.cli._columns import fields_of, normalize, parse_centavos, parse_date, resolve
-from neofin_async.cli._files import Records, write_records
-from neofin_async.cli._options import ReadOptions
+from neofin_async.exports import (
+    ReadOptions,
+    Records,
+    fields_of,
+    normalize,
+    parse_centavos,
+    parse_date,
+    resolve,
+    write_records,
+)
 from neofin_async.models import BillingInput, CustomerInput
 
 ROOT = Path(__file__).resolve().parents[1]

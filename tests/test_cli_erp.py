@@ -9,7 +9,7 @@ from pathlib import Path
 from test_cli import ROOT, RecordingEmulator, cli, load, one_line_error, served
 
 from neofin_async._brazil import normalize_document, sao_paulo
-from neofin_async.cli._columns import parse_reais
+from neofin_async.exports import parse_reais
 
 __all__ = ["served"]  # the fixture, used by name
 

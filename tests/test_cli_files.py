@@ -14,9 +14,7 @@ from stdnum.br import cnpj, cpf
 
 import neofin_async as nf
 from neofin_async.cli import _sample, main
-from neofin_async.cli._columns import fields_of, parse_bool, parse_reais
-from neofin_async.cli._files import Records
-from neofin_async.cli._options import ReadOptions
+from neofin_async.exports import ReadOptions, Records, fields_of, parse_bool, parse_reais
 from neofin_async.models._base import validate_item
 
 SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "data" / "billings.csv"

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from test_cli import (
     HEADER,
     ROOT,
@@ -26,8 +27,8 @@ from test_cli import (
     write_sample,
 )
 
-from neofin_async.cli._files import write_records
 from neofin_async.cli._sample import BILLING_COLUMNS
+from neofin_async.exports import write_records
 
 __all__ = ["served"]  # the fixture, used by name
 
@@ -325,3 +326,37 @@ def test_an_old_journal_is_migrated_with_a_message_and_a_foreign_file_refused(
         assert refused.returncode == 2, refused.stderr
         assert expected in one_line_error(refused)
         assert emulator.sent_in(emulator.phase) == []
+
+
+def test_a_postgres_journal_on_one_machine_goes_through_open_journal(
+    tmp_path: Path,
+    served: tuple[RecordingEmulator, str],
+    postgres_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--journal postgresql://...` without --shards: the library's `open_journal` picks the
+    PostgreSQL journal; a second run sends nothing, and the DSN is never printed."""
+    from neofin_async.bulk import PostgresJournal
+    from neofin_async.cli import _upsert, main
+
+    emulator, base_url = served
+    path = tmp_path / "b.csv"
+    write_sample(path, 120)
+    opened: list[Any] = []
+    real = _upsert.open_journal
+
+    def spy(value: str) -> Any:
+        store, migrated = real(value)
+        opened.append(store)
+        return store, migrated
+
+    monkeypatch.setattr(_upsert, "open_journal", spy)
+    args = ["upsert", "billings", str(path), "--base-url", base_url, "--journal", postgres_url]
+    assert main(args) == 0
+    assert len(emulator.sent_in(1)) == 120
+    emulator.phase = 2
+    assert main([*args, "--report", str(tmp_path / "r.json")]) == 0
+    assert emulator.sent_in(2) == [] and load(tmp_path / "r.json")["unchanged"] == 120
+    assert len(opened) == 2 and all(isinstance(s, PostgresJournal) for s in opened)
+    assert postgres_url not in capsys.readouterr().out

@@ -18,7 +18,7 @@ LAYERS: list[list[str]] = [
     ["models"],  # 1
     ["_http_client", "_pipeline"],  # 2: the request path
     ["bulk", "_pagination", "webhooks"],  # 3: provider-neutral machinery
-    ["_base_client", "resources", "_client", "chargeover", "piriod"],  # 4: the clients
+    ["_base_client", "resources", "_client", "chargeover", "piriod", "exports"],  # 4
     ["_emulation", "emulator", "chargeover.emulator", "piriod.emulator", "sharding"],  # 5
     ["contrib"],  # 6: integrations
     ["cli"],  # 7
@@ -33,6 +33,8 @@ SHARED_WITHIN_A_LAYER = {
     ("emulator", "_emulation"),
     ("chargeover.emulator", "_emulation"),
     ("piriod.emulator", "_emulation"),
+    ("exports", "piriod"),  # the fields of each provider's records
+    ("exports", "chargeover"),
 }
 RANK = {component: rank for rank, layer in enumerate(LAYERS) for component in layer}
 

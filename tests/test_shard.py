@@ -7,7 +7,6 @@ import csv
 import io
 import itertools
 import json
-import re
 import sys
 import time
 from collections.abc import Iterator
@@ -23,14 +22,13 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import neofin_async as nf
-from neofin_async.cli._files import Records, write_records
 from neofin_async.cli._sample import BILLING_COLUMNS, billings
 from neofin_async.emulator import DEFAULT_API_KEY, DEFAULT_SECRET_KEY, Emulator
+from neofin_async.exports import ReadOptions, ReadSettings, Records, fields_of, write_records
 from neofin_async.sharding import (
     PROVIDERS,
     FileRange,
     InlineRows,
-    ReadSettings,
     ShardResult,
     ShardSpec,
     ShardTarget,
@@ -63,18 +61,24 @@ def comparable(record: Any) -> Any:
     return record
 
 
+BILLINGS = fields_of("billings")
+
+
 async def read_shards(parts: list[FileRange]) -> list[tuple[Any, int | None]]:
-    """Every record of every shard, with its line in the whole file."""
+    """Every record of every shard (as `Sourced` items, loaded), with its line in the whole
+    file."""
     read: list[tuple[Any, int | None]] = []
     for part in parts:
-        async with shard_items(part) as (items, line_of):
-            read += [(comparable(item), line_of(n)) for n, item in enumerate(items)]
+        async with shard_items(part, BILLINGS, digests=True) as shard:
+            loaded = [item.load() async for item in shard.items]  # type: ignore[union-attr]
+            read += [(comparable(item), shard.line_of(n)) for n, item in enumerate(loaded)]
     return read
 
 
-def whole(path: Path) -> list[tuple[Any, int | None]]:
+def whole(path: Path, read: ReadSettings | None = None) -> list[tuple[Any, int | None]]:
     """Every record of the file read at once, with its line."""
-    records = Records(str(path))
+    settings = (read or ReadSettings()).model_dump()
+    records = Records(ReadOptions(path=str(path), **settings), BILLINGS)
     return [(comparable(item), records.line_of(n)) for n, item in enumerate(records)]
 
 
@@ -104,15 +108,19 @@ CELL = st.text(alphabet='ab ,;"\n\r', max_size=12)
     cells=st.lists(st.tuples(CELL, CELL), max_size=40),
     shards=st.integers(1, 9),
     bom=st.booleans(),
+    sep=st.booleans(),
 )
 async def test_quoted_line_breaks_are_never_cut(
-    tmp_path: Path, cells: list[tuple[str, str]], shards: int, bom: bool
+    tmp_path: Path, cells: list[tuple[str, str]], shards: int, bom: bool, sep: bool
 ) -> None:
-    """Cells holding line breaks and quotes, as Python's csv (and Excel) writes them: the
-    shards read exactly the records, and lines, of the whole file."""
+    """Cells holding line breaks and quotes, as Python's csv (and Excel) writes them, after
+    a BOM and Excel's `sep=` line or not: the shards read exactly the records, and lines, of
+    the whole file."""
     text = io.StringIO()
     if bom:
         text.write("\ufeff")
+    if sep:
+        text.write("sep=,\r\n")
     writer = csv.writer(text)  # lines end with \r\n, cells with \r or \n are quoted
     writer.writerow(["integration_identifier", "description", "nfe_number"])
     for number, (description, nfe) in enumerate(cells):
@@ -159,7 +167,7 @@ async def test_a_file_changed_since_planning_is_refused(tmp_path: Path) -> None:
     (part,) = split_file(str(path), 1)
     path.write_bytes(path.read_bytes() + b"ERP-X,1\n")
     with pytest.raises(nf.ConfigurationError, match="changed, plan the shards again"):
-        async with shard_items(part):
+        async with shard_items(part, BILLINGS):
             pass
 
 
@@ -323,19 +331,111 @@ async def test_errors_listed_are_bounded_but_all_counted(served: tuple[Emulator,
     assert [e.index for e in result.errors] == [0, 1, 2, 3, 4] and result.shard == 3
 
 
-async def test_a_csv_error_names_the_file_and_its_line(
+async def test_a_row_that_is_not_csv_is_invalid_alone_named_by_its_line(
     tmp_path: Path, served: tuple[Emulator, str]
 ) -> None:
+    """As in a single run: the row is refused, naming the file's own line, the rest goes."""
+    emulator, base_url = served
     path = tmp_path / "b.csv"
     write_billings(path, 40)
     lines = path.read_bytes().split(b"\n")
     lines[30] = lines[30].replace(b",", b",\r", 1)  # line 31: a bare carriage return
     path.write_bytes(b"\n".join(lines))
-    specs = plan_file(str(path), 2, resource="billings", target={"base_url": served[1]})
+    specs = plan_file(str(path), 2, resource="billings", target={"base_url": base_url})
     assert specs[1].input.first_line < 31  # type: ignore[union-attr]
-    expected = f"{path}: CSV error after line 30: new-line character seen in unquoted field"
-    with pytest.raises(ValueError, match=re.escape(expected)):
-        await sync_shard(specs[1])
+    report = fold([await sync_shard(spec) for spec in specs], len(specs))
+    assert (report.total, report.accepted, report.invalid) == (40, 39, 1)
+    (bad,) = report.errors
+    assert (bad.line, bad.index, bad.shard) == (31, 29, 1)
+    assert "is not valid CSV: new-line character seen in unquoted field" in bad.reason
+    assert len(emulator.billings) == 39
+
+
+ROOT = Path(__file__).resolve().parents[1]
+ERP_READ = ReadSettings(
+    encoding="cp1252",
+    amount_unit="reais",
+    columns=json.loads((ROOT / "examples/data/erp_billings.columns.json").read_text("utf-8")),
+)
+
+
+async def test_an_erp_export_is_read_by_shards_with_every_reading_option(tmp_path: Path) -> None:
+    """cp1252, Excel's `sep=;`, Portuguese headers mapped, reais, day-first dates: the shards
+    read what one reader of the whole file reads, with the file's own lines."""
+    path = tmp_path / "erp.csv"
+    path.write_bytes((ROOT / "examples/data/erp_billings.csv").read_bytes())
+    parts = split_file(str(path), 5, ERP_READ)
+    assert len(parts) == 5 and parts[0].first_line == 3 and parts[0].read.format == "csv"
+    read = await read_shards(parts)
+    assert read == whole(path, ERP_READ)
+    assert len(read) == 40 and all(isinstance(r, dict) for r, _ in read)
+    assert read[0][0]["amount"] == 869450 and str(read[0][0]["due_date"]) == "2027-05-09"
+
+
+async def test_every_reading_option_travels_in_the_spec(tmp_path: Path) -> None:
+    path = tmp_path / "b.csv"
+    path.write_text(
+        "Pedido,customer_document,Valor,Vencimento,installment_type,installments,type,Obs\n"
+        "P-1,51491769000190,12.5,20300115,monthly,1,pix,x\n",
+        encoding="utf-8",
+    )
+    read = ReadSettings(
+        format="csv",
+        amount_unit="reais",
+        date_format="%Y%m%d",
+        columns={"Pedido": "integration_identifier", "Valor": "amount", "Vencimento": "due_date"},
+        ignore_unknown_columns=True,
+    )
+    (spec,) = plan_file(str(path), 1, read=read, resource="billings")
+    carried = ShardSpec.model_validate(json.loads(json.dumps(spec.model_dump(mode="json"))))
+    assert carried.input.read == read  # type: ignore[union-attr]
+    async with shard_items(carried.input, BILLINGS) as shard:
+        (item,) = [s.load() async for s in shard.items]  # type: ignore[union-attr]
+        assert shard.ignored_columns == ("Obs",)
+    assert (item["amount"], str(item["due_date"])) == (1250, "2030-01-15")
+
+
+def test_the_header_is_checked_when_planning(tmp_path: Path) -> None:
+    path = tmp_path / "b.csv"
+    write_billings(path, 5)
+    path.write_bytes(path.read_bytes().replace(b"amount", b"Valor", 1))
+    with pytest.raises(nf.ConfigurationError, match=r"'Valor'.*--ignore-unknown-columns"):
+        plan_file(str(path), 2, resource="billings")
+    with pytest.raises(nf.ConfigurationError, match="'amout' is not a billing field"):
+        plan_file(str(path), 2, read=ReadSettings(columns={"Valor": "amout"}), resource="billings")
+    path.write_text("integration_identifier\nA\n", encoding="utf-16")
+    with pytest.raises(nf.ConfigurationError, match="UTF-16 or UTF-32 file cannot be cut"):
+        plan_file(str(path), 2, resource="billings")
+
+
+async def test_a_rerun_skips_unchanged_rows_without_parsing_them(
+    tmp_path: Path,
+    served: tuple[Emulator, str],
+    postgres_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The Sourced fast path: with the shared journal, a re-run parses only the rows whose
+    bytes changed (here 3 of 300), and sends only those."""
+    emulator, base_url = served
+    path = tmp_path / "b.csv"
+    write_billings(path, 300)
+    spec = {"resource": "billings", "target": {"base_url": base_url}, "journal": postgres_url}
+    first = fold([await sync_shard(s) for s in plan_file(str(path), 3, **spec)], 3)
+    assert first.accepted == 300
+    write_billings(path, 300, broken={5: "777", 150: "778", 299: "779"})
+    parsed: list[int] = []
+    load = Records._load
+
+    def counting(self: Records, *args: Any) -> Any:
+        parsed.append(1)
+        return load(self, *args)
+
+    monkeypatch.setattr(Records, "_load", counting)
+    requests = emulator.request_counts[UPSERTS]
+    again = fold([await sync_shard(s) for s in plan_file(str(path), 3, **spec)], 3)
+    assert (again.accepted, again.unchanged, again.requests) == (300, 297, 3)
+    assert len(parsed) == 3 and emulator.request_counts[UPSERTS] == requests + 3
+    assert emulator.billings["ERP-000151"].data["amount"] == 778
 
 
 # -- per-account slots ----------------------------------------------------------------------------

@@ -34,6 +34,8 @@ class Entry(Generic[T]):
     content: bytes | None = None
     """Hash of the item as sent (when a journal is kept)."""
     source: bytes | None = None
+    previous: JournalEntry | None = None
+    """What the journal holds as accepted for this key, when the item changed."""
 
 
 @dataclass(slots=True)
@@ -168,6 +170,7 @@ class Chunker(Generic[T]):
             if known is not None and known.content == entry.content:
                 chunk.unchanged.append((index, key))
                 return
+            entry.previous = known
         chunk.entries.append(entry)
 
     def _duplicate_of(self, key: str | None, index: int) -> int | None:

@@ -27,7 +27,7 @@ from .._errormap import describe
 from .._exceptions import APIConnectionError, AuthenticationError
 from .._retry import RetryEvent
 from ._answer import Answer
-from ._chunker import Chunk, Chunker, Journaled, KeyOf, Prepare
+from ._chunker import Chunk, Chunker, Entry, Journaled, KeyOf, Prepare
 from ._journal import JournalRecord, JournalScope, JournalStore, open_journal
 from ._options import BulkOptions
 from ._result import BulkResult, ChunkResult, ItemError, ItemState, Progress
@@ -320,6 +320,7 @@ class _Run(Generic[T]):
                     )
                 )
 
+        await self._forget_replaced(entries)
         try:
             answer = await self.engine._send([entry.item for entry in entries], retried)
         except AuthenticationError as exc:
@@ -344,10 +345,20 @@ class _Run(Generic[T]):
             else:
                 result.accepted.append((entry.index, entry.key))
             if journaled and entry.key is not None:
-                records.append(
-                    JournalRecord(entry.key, state, entry.content, entry.source, message)
-                )
+                records.append(_record(entry, state, message))
         return result, records, answer.stop or self._unreachable(answer, len(entries))
+
+    async def _forget_replaced(self, entries: list[Entry[T]]) -> None:
+        """Before a changed item goes out, the journal forgets what was accepted for its key:
+        if the run dies between the answer and its record, the server may hold the new
+        content, and a later run sending the old content again must not skip it."""
+        replaced = [
+            JournalRecord(e.key, "failed", message=_IN_FLIGHT)
+            for e in entries
+            if e.previous is not None and e.key is not None
+        ]
+        if replaced:
+            await self.journal_chunk(replaced)
 
     def _unreachable(self, answer: Answer, size: int) -> APIConnectionError | None:
         """A stop cause once `max_connection_failures` chunks in a row failed to reach the
@@ -366,10 +377,22 @@ class _Run(Generic[T]):
         )
 
 
+_IN_FLIGHT = "sent: waiting for the answer"
+
+
 def _capped(message: str) -> str:
     if len(message) <= MAX_ITEM_MESSAGE_LENGTH:
         return message
     return message[: MAX_ITEM_MESSAGE_LENGTH - 3] + "..."
+
+
+def _record(entry: Entry[Any], state: ItemState, message: str) -> JournalRecord:
+    """What to journal of a sent item: its content once accepted; for a rejected change, the
+    content accepted before (forgotten while the item was in flight, restored now)."""
+    assert entry.key is not None
+    held = entry if state == "accepted" else entry.previous if state == "rejected" else None
+    content, source = (held.content, held.source) if held is not None else (None, None)
+    return JournalRecord(entry.key, state, content, source, message)
 
 
 def _failed_records(chunk: Chunk[Any]) -> list[JournalRecord]:

@@ -5,6 +5,11 @@ A journal is shared by runs, files and (for PostgreSQL) machines: each record is
 with the same content hash, or with the same source digest (`Sourced`). Outcomes update the
 record: `accepted` stores the content; `failed` forgets it (the server may or may not hold
 the item: send it again); `rejected`, `invalid` and `not_sent` keep what was accepted last.
+
+Before a changed item is sent, the engine records it `failed` (what was accepted before is
+forgotten), so a run dying between the answer and its record leaves no stale content to skip
+on; a `rejected` record then carries the content accepted before, restored unless another
+writer stored something since.
 """
 
 from __future__ import annotations
@@ -49,7 +54,9 @@ class JournalEntry:
 
 @dataclass(frozen=True, slots=True)
 class JournalRecord:
-    """One item's outcome, written when its chunk ends."""
+    """One item's outcome, written when its chunk ends. `content` and `source`: what the
+    server now holds as far as the run knows (the item's own, once accepted; for a rejected
+    change, what was accepted before)."""
 
     key: str
     state: ItemState
@@ -97,9 +104,11 @@ ON CONFLICT (tenant, provider, resource, key) DO UPDATE SET
     message = excluded.message,
     updated_at = excluded.updated_at,
     content = CASE excluded.state WHEN 'accepted' THEN excluded.content
-                                  WHEN 'failed' THEN NULL ELSE items.content END,
-    source = CASE excluded.state WHEN 'accepted' THEN excluded.source
-                                 WHEN 'failed' THEN NULL ELSE items.source END
+                                  WHEN 'failed' THEN NULL
+                                  ELSE COALESCE(items.content, excluded.content) END,
+    source = CASE WHEN excluded.state = 'accepted' THEN excluded.source
+                  WHEN excluded.state = 'failed' THEN NULL
+                  WHEN items.content IS NULL THEN excluded.source ELSE items.source END
 """
 
 
@@ -201,10 +210,10 @@ _IN_SCOPE = "WHERE tenant = ? AND provider = ? AND resource = ?"
 
 
 def _kept(record: JournalRecord) -> tuple[bytes | None, bytes | None]:
-    """Content and source to store for a new key: only an accepted item's."""
-    if record.state == "accepted":
-        return record.content, record.source
-    return None, None
+    """Content and source to store for a new key: none for a failed item."""
+    if record.state == "failed":
+        return None, None
+    return record.content, record.source
 
 
 def _batches(keys: Collection[str], size: int) -> Iterator[list[str]]:

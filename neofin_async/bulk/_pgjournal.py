@@ -54,8 +54,8 @@ WHERE tenant = %s AND provider = %s AND resource = %s AND key = ANY(%s) AND cont
 _UPSERT = """
 INSERT INTO neofin_journal AS j (tenant, provider, resource, key, state, content, source, message)
 SELECT %s, %s, %s, r.key, r.state,
-       CASE WHEN r.state = 'accepted' THEN r.content END,
-       CASE WHEN r.state = 'accepted' THEN r.source END,
+       CASE WHEN r.state <> 'failed' THEN r.content END,
+       CASE WHEN r.state <> 'failed' THEN r.source END,
        r.message
 FROM unnest(%s::text[], %s::text[], %s::bytea[], %s::bytea[], %s::text[])
      AS r(key, state, content, source, message)
@@ -65,9 +65,11 @@ ON CONFLICT (tenant, provider, resource, key) DO UPDATE SET
     message = excluded.message,
     updated_at = now(),
     content = CASE excluded.state WHEN 'accepted' THEN excluded.content
-                                  WHEN 'failed' THEN NULL ELSE j.content END,
-    source = CASE excluded.state WHEN 'accepted' THEN excluded.source
-                                 WHEN 'failed' THEN NULL ELSE j.source END
+                                  WHEN 'failed' THEN NULL
+                                  ELSE COALESCE(j.content, excluded.content) END,
+    source = CASE WHEN excluded.state = 'accepted' THEN excluded.source
+                  WHEN excluded.state = 'failed' THEN NULL
+                  WHEN j.content IS NULL THEN excluded.source ELSE j.source END
 """
 
 

@@ -1,7 +1,10 @@
-"""The `neofin-async` command: sync an ERP export to Neofin, try it on the built-in emulator.
+"""The `neofin-async` command: sync an ERP export to Neofin (or customers to Piriod and
+ChargeOver), try it on the built-in emulators, or shard it over Celery workers.
 
     neofin-async upsert billings examples/data/billings.csv          # the built-in emulator
     neofin-async upsert billings export.csv --target sandbox --report report.json
+    neofin-async upsert customers clientes.csv --provider piriod     # Piriod's emulator
+    neofin-async upsert billings big.csv --shards 8 --broker amqp://... --journal postgresql://...
     neofin-async sample billings 1000 -o billings.csv
     neofin-async get billing ERP-000001 --target sandbox
     neofin-async list billings --status pending --target sandbox
@@ -54,7 +57,10 @@ def _run_list(args: argparse.Namespace) -> object:
 def _run_sample(args: argparse.Namespace) -> object:
     from ._commands import sample
 
-    return sample(args.resource, args.count, args.output, format=args.format, seed=args.seed)
+    return sample(
+        args.resource, args.count, args.output, format=args.format, seed=args.seed,
+        provider=args.provider,
+    )  # fmt: skip
 
 
 def _run_emulator(args: argparse.Namespace) -> object:

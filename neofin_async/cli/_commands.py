@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from typing import Any
 
 from pydantic import BaseModel
 
+from .._exceptions import ConfigurationError
+from ..exports import FORMATS, Format, write_records
 from . import _sample
-from ._files import FORMATS, write_records
-from ._options import Format, TargetOptions
+from ._options import TargetOptions
 from ._target import connect
 
 EMPTY_EMULATOR_HINT = (
@@ -78,19 +81,14 @@ def sample(
     *,
     format: Format | None = None,
     seed: int | None = None,
+    provider: str = "neofin",
 ) -> int:
     """Write N fictitious, valid records (CSV or JSON Lines) to `output` or stdout, one at a
     time (a million rows never sit in memory)."""
     if count < 0:
         raise ValueError("N must not be negative")
     chosen = format or FORMATS.get(_extension(output), "csv")
-    columns: tuple[str, ...]
-    if resource == "billings":
-        records = _sample.billings(count, seed)
-        columns = _sample.BILLING_COLUMNS
-    else:
-        records = _sample.customers(count, seed)
-        columns = _sample.CUSTOMER_COLUMNS
+    records, columns = _samples(provider, resource, count, seed, chosen)
     if output in (None, "-"):
         write_records(records, columns, sys.stdout, chosen)
         return 0
@@ -98,6 +96,27 @@ def sample(
         written = write_records(records, columns, file, chosen)
     print(f"Wrote {written} {resource} to {output} ({chosen})", file=sys.stderr)
     return 0
+
+
+def _samples(
+    provider: str, resource: str, count: int, seed: int | None, format: Format
+) -> tuple[Iterator[dict[str, Any]], tuple[str, ...]]:
+    """The sample records of `provider`'s `resource` and their CSV columns."""
+    if provider == "neofin":
+        if resource == "billings":
+            return _sample.billings(count, seed), _sample.BILLING_COLUMNS
+        return _sample.customers(count, seed), _sample.CUSTOMER_COLUMNS
+    if resource != "customers":
+        raise ConfigurationError(f"provider {provider} has no {resource}; it has customers")
+    if provider == "piriod":
+        from ..piriod import CUSTOMER_COLUMNS, flat, sample_customers
+
+        customers = sample_customers(count, seed)  # nested dicts: JSON Lines keep them nested
+        return (map(flat, customers) if format == "csv" else customers), CUSTOMER_COLUMNS
+    from ..chargeover import CUSTOMER_COLUMNS as CHARGEOVER_COLUMNS
+    from ..chargeover import sample_customers as chargeover_customers
+
+    return chargeover_customers(count, seed), CHARGEOVER_COLUMNS
 
 
 def _extension(path: str | None) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -12,27 +11,12 @@ from .._constants import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_CONNECTION_FAILURES,
     DEFAULT_TIMEOUT,
-    MAX_BATCH_SIZE,
 )
 from .._exceptions import ConfigurationError
-from ._columns import AmountUnit, Fields, check_mapping, fields_of, read_mapping
+from ..exports import Fields, ReadOptions, check_mapping, fields_of, read_mapping
 
-Format = Literal["csv", "jsonl"]
 TargetName = Literal["emulator", "sandbox", "production"]
-
-
-@dataclass(frozen=True, kw_only=True)
-class ReadOptions:
-    """How to read the input file into records."""
-
-    path: str
-    format: Format | None = None
-    encoding: str = "utf-8"
-    amount_unit: AmountUnit = "centavos"
-    date_format: str | None = None
-    columns: Mapping[str, str | None] = field(default_factory=dict)
-    """Source header -> API field (None: drop the column)."""
-    ignore_unknown_columns: bool = False
+ProviderName = Literal["neofin", "piriod", "chargeover"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,6 +24,7 @@ class TargetOptions:
     """Where requests go, and how each request is made."""
 
     target: TargetName = "emulator"
+    provider: ProviderName = "neofin"
     base_url: str | None = None
     api_key: str | None = field(default=None, repr=False)
     secret_key: str | None = field(default=None, repr=False)
@@ -55,7 +40,8 @@ class SendOptions:
     """How the bulk engine sends the records."""
 
     concurrency: int = DEFAULT_CONCURRENCY
-    chunk_size: int = MAX_BATCH_SIZE
+    chunk_size: int | None = None
+    """None: the provider's maximum."""
     deadline: float | None = None
     journal: str | None = None
     detect_duplicates: bool = True
@@ -73,17 +59,32 @@ class ReportOptions:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ShardingOptions:
+    """`--shards N`: the file cut into N shards run by Celery workers."""
+
+    shards: int
+    broker: str | None = field(default=None, repr=False)
+    """Default: `CELERY_BROKER_URL` (Celery reads it). May hold a password: never printed."""
+    result_backend: str | None = field(default=None, repr=False)
+    queue: str | None = None
+    tenant: str | None = None
+    tenant_limit: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class UpsertOptions:
     fields: Fields
     read: ReadOptions
     target: TargetOptions
     send: SendOptions
     report: ReportOptions
+    sharding: ShardingOptions | None = None
 
 
 def target_options(args: argparse.Namespace) -> TargetOptions:
     return TargetOptions(
         target=args.target,
+        provider=getattr(args, "provider", "neofin"),
         base_url=args.base_url,
         api_key=args.api_key,
         secret_key=args.secret_key,
@@ -97,7 +98,7 @@ def target_options(args: argparse.Namespace) -> TargetOptions:
 
 def upsert_options(args: argparse.Namespace) -> UpsertOptions:
     """Every `upsert` flag, checked (a bad mapping or pattern is a usage error, exit 2)."""
-    fields = fields_of(args.resource)
+    fields = fields_of(args.resource, args.provider)
     columns: dict[str, str | None] = read_mapping(args.columns) if args.columns else {}
     columns.update(args.column or ())  # --column wins over the --columns file
     check_mapping(columns, fields)
@@ -124,6 +125,24 @@ def upsert_options(args: argparse.Namespace) -> UpsertOptions:
             max_connection_failures=args.max_connection_failures or None,
         ),
         report=ReportOptions(path=args.report, progress_every=args.progress_every),
+        sharding=_sharding_options(args),
+    )
+
+
+def _sharding_options(args: argparse.Namespace) -> ShardingOptions | None:
+    if args.shards is None:
+        for flag in ("broker", "result_backend", "queue", "tenant", "tenant_limit"):
+            if getattr(args, flag) is not None:
+                name = "--" + flag.replace("_", "-")
+                raise ConfigurationError(f"{name} applies to sharded runs only (with --shards N)")
+        return None
+    return ShardingOptions(
+        shards=args.shards,
+        broker=args.broker,
+        result_backend=args.result_backend,
+        queue=args.queue,
+        tenant=args.tenant,
+        tenant_limit=args.tenant_limit,
     )
 
 

@@ -17,6 +17,7 @@ from .._emulation import add_emulator_arguments
 from .._version import __version__
 
 PROG = "neofin-async"
+PROVIDERS = ("neofin", "piriod", "chargeover")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -94,7 +95,8 @@ def build_parser(
     """The parser; `run[command]` becomes the `run` default of each command."""
     parser = _Parser(
         prog=PROG,
-        description="Sync billings and customers to Neofin, or try it on the built-in emulator.",
+        description="Sync billings and customers to Neofin (or customers to Piriod and "
+        "ChargeOver), or try it on the built-in emulators.",
         epilog="Exit codes: 0 all accepted, 1 some item not accepted, 2 usage or configuration.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -114,6 +116,15 @@ def build_parser(
     )
     upsert.add_argument("resource", choices=("billings", "customers"))
     upsert.add_argument("file", metavar="FILE", help="CSV or JSON Lines file, '-' for stdin")
+    upsert.add_argument(
+        "--provider",
+        choices=PROVIDERS,
+        default="neofin",
+        help="the billing system (default neofin; piriod and chargeover take customers): "
+        "its built-in emulator unless --base-url or --target says otherwise; the real API "
+        "reads PIRIOD_API_TOKEN/PIRIOD_WORKSPACE or CHARGEOVER_PUBLIC_KEY/"
+        "CHARGEOVER_PRIVATE_KEY/CHARGEOVER_BASE_URL",
+    )
     upsert.add_argument(
         "--format", choices=("csv", "jsonl"), help="default: from the extension, else the content"
     )
@@ -165,9 +176,9 @@ def build_parser(
     upsert.add_argument(
         "--chunk-size",
         type=_number(int, 1, MAX_BATCH_SIZE),
-        default=MAX_BATCH_SIZE,
         metavar="N",
-        help=f"items per request (default and maximum {MAX_BATCH_SIZE})",
+        help=f"items per request (default and maximum: the provider's, Neofin {MAX_BATCH_SIZE}, "
+        "ChargeOver 25, Piriod 10 requests at once)",
     )
     upsert.add_argument(
         "--deadline",
@@ -210,6 +221,38 @@ def build_parser(
         metavar="SECONDS",
         help="interval of the plain progress lines when stderr is not a terminal (default 2)",
     )
+    shards = upsert.add_argument_group(
+        "several machines (Celery workers: see neofin_async.contrib.celery)"
+    )
+    shards.add_argument(
+        "--shards",
+        type=_number(int, 1),
+        metavar="N",
+        help="cut FILE into N line-aligned shards run by Celery workers (FILE on storage every "
+        "worker reads at the same path; the keys come from the workers' environment); waits "
+        "and prints the same summary and --report",
+    )
+    shards.add_argument("--broker", metavar="URL", help="default: $CELERY_BROKER_URL")
+    shards.add_argument(
+        "--result-backend",
+        metavar="URL",
+        help="default: $CELERY_RESULT_BACKEND (Redis or a database: it stores the shards' "
+        "results for the fold)",
+    )
+    shards.add_argument("--queue", metavar="NAME", help="the Celery queue (default: celery)")
+    shards.add_argument(
+        "--tenant",
+        metavar="NAME",
+        help="whose keys the workers use: NEOFIN_<NAME>_API_KEY, ... (default: the unprefixed "
+        "variables)",
+    )
+    shards.add_argument(
+        "--tenant-limit",
+        type=_number(int, 1),
+        metavar="N",
+        help="at most N shards of this account at once across workers (needs a postgresql:// "
+        "--journal)",
+    )
     faults = upsert.add_argument_group("built-in emulator (to try failures)")
     faults.add_argument(
         "--emulator-fail-rate",
@@ -247,11 +290,18 @@ def build_parser(
     sample = commands.add_parser(
         "sample",
         help="write realistic fictitious billings or customers to try the tool",
-        description="Valid CPFs and CNPJs, real cities with their UF, CEP range and DDD, "
+        description="Neofin: valid CPFs and CNPJs, real cities with their UF, CEP range and DDD, "
         "E.164 phones, e-mails @example.com, due dates in the future, amounts in centavos.",
     )
     sample.add_argument("resource", choices=("billings", "customers"))
     sample.add_argument("count", type=_number(int, 0), metavar="N")
+    sample.add_argument(
+        "--provider",
+        choices=PROVIDERS,
+        default="neofin",
+        help="whose fields (default neofin; piriod: Chilean and Mexican customers with valid "
+        "RUTs and RFCs; chargeover: mostly US customers)",
+    )
     sample.add_argument("-o", "--output", metavar="FILE", help="default: stdout")
     sample.add_argument(
         "--format", choices=("csv", "jsonl"), help="default: from -o's extension, else csv"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
+from typing import Any, Protocol
 
 from .._errormap import describe
 from .._exceptions import APIConnectionError, AuthenticationError, ConfigurationError
@@ -17,7 +17,7 @@ from ..bulk import (
     JournalStore,
     open_journal,
 )
-from ._files import Records
+from ..exports import Fields, Layout, Records
 from ._interrupt import REASON, Interrupt
 from ._options import UpsertOptions
 from ._progress import Reporter, print_summary
@@ -26,11 +26,30 @@ from ._target import Target, connect, notice
 SHOWN_ERRORS = 10
 
 
+class Source(Protocol):
+    """What the summary and the report name the items by: a file's `Records`, or a sharded
+    run's report."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def fields(self) -> Fields: ...
+    @property
+    def layout(self) -> Layout: ...
+    @property
+    def ignored_columns(self) -> tuple[str, ...]: ...
+    def line_of(self, index: int) -> int | None: ...
+
+
 async def upsert(options: UpsertOptions) -> int:
-    _check_writable(options.report.path, "--report")
+    if options.sharding is not None:
+        from ._sharded import upsert_sharded
+
+        return await upsert_sharded(options)
+    check_writable(options.report.path, "--report")
     journal = options.send.journal
-    if journal is not None and not _is_dsn(journal):
-        _check_writable(journal, "--journal")
+    if journal is not None and not is_dsn(journal):
+        check_writable(journal, "--journal")
     async with connect(options.target) as target:
         records = Records(options.read, options.fields)  # unknown columns: refused here
         try:
@@ -39,12 +58,12 @@ async def upsert(options: UpsertOptions) -> int:
             records.close()
     resource = options.fields.resource
     print_summary(
-        result, f"{resource} from {records.name} -> {target.description}", notes=_notes(records)
+        result, f"{resource} from {records.name} -> {target.description}", notes=notes(records)
     )
-    _show_errors(result, records)
+    show_errors(result, records)
     _show_stop(result, interrupted, journal)
     if options.report.path:
-        write_report(options.report.path, result, records, resource, target.description)
+        write_report(options.report.path, result, records, target.description)
         print(f"Report: {options.report.path}", file=sys.stderr)
     notice(target, done=True)
     if interrupted:
@@ -54,7 +73,7 @@ async def upsert(options: UpsertOptions) -> int:
     return 0 if result.ok else 1
 
 
-def _notes(records: Records) -> list[tuple[str, str]]:
+def notes(records: Source) -> list[tuple[str, str]]:
     """The columns left out, named once (not on every row)."""
     notes = []
     if records.ignored_columns:
@@ -111,7 +130,7 @@ def _journal(value: str) -> JournalStore:
     return store  # an old file is migrated; the journal says so on stderr (a warning)
 
 
-def _is_dsn(journal: str) -> bool:
+def is_dsn(journal: str) -> bool:
     return journal.startswith(("postgresql://", "postgres://"))
 
 
@@ -125,7 +144,7 @@ def _show_stop(result: BulkResult, interrupted: bool, journal: str | None) -> No
         why += " (check --base-url and the network; --max-connection-failures sets the limit)"
     print(f"The run stopped early: {why}.")
     if journal is not None:
-        shown = "" if _is_dsn(journal) else f" {journal}"  # a DSN may hold a password
+        shown = "" if is_dsn(journal) else f" {journal}"  # a DSN may hold a password
         print(
             f"Run the same command again (with the same --journal{shown}) to send the rest: "
             "what was accepted is not sent again."
@@ -137,7 +156,7 @@ def _show_stop(result: BulkResult, interrupted: bool, journal: str | None) -> No
         )
 
 
-def _check_writable(path: str | None, flag: str) -> None:
+def check_writable(path: str | None, flag: str) -> None:
     """Refuse a report path in a missing directory before sending anything."""
     if path is None:
         return
@@ -148,7 +167,7 @@ def _check_writable(path: str | None, flag: str) -> None:
         raise ConfigurationError(f"{flag} {path} is a directory")
 
 
-def reason(error: ItemError, records: Records) -> str:
+def reason(error: ItemError, records: Source) -> str:
     """Why an item was not accepted, naming lines (not input indexes)."""
     if error.duplicate_of is not None:
         first = records.line_of(error.duplicate_of)
@@ -160,11 +179,11 @@ def reason(error: ItemError, records: Records) -> str:
     return describe(error.errors) if error.errors else error.message
 
 
-def not_accepted(error: ItemError, records: Records) -> dict[str, Any]:
+def not_accepted(error: ItemError, records: Source) -> dict[str, Any]:
     entry = {
         "line": records.line_of(error.index),
         "index": error.index,
-        "integration_identifier": error.integration_identifier,
+        records.fields.key or "key": error.key,
         "state": error.status,
         "reason": reason(error, records),
         "errors": error.errors,
@@ -175,15 +194,20 @@ def not_accepted(error: ItemError, records: Records) -> dict[str, Any]:
 
 
 def write_report(
-    path: str, result: BulkResult, records: Records, resource: str, target: str
+    path: str,
+    result: BulkResult,
+    records: Source,
+    target: str,
+    extra: dict[str, Any] | None = None,
 ) -> None:
     """The totals, every item not accepted (line, identifier, state, reason), and the items
-    never read into a chunk after a stop as ranges of lines, as JSON."""
+    never read into a chunk after a stop as ranges of lines, as JSON (`extra`: more keys)."""
     summary = result.to_dict()
     del summary["errors"], summary["not_sent_ranges"]
     report = {
         "input": records.name,
-        "resource": resource,
+        "provider": records.fields.provider,
+        "resource": records.fields.resource,
         "target": target,
         **summary,
         "ignored_columns": list(records.ignored_columns),
@@ -199,14 +223,16 @@ def write_report(
             }
             for r in result.errors.ranges
         ],
+        **(extra or {}),
     }
     with open(path, "w", encoding="utf-8") as file:
         json.dump(report, file, ensure_ascii=False, indent=2)
         file.write("\n")
 
 
-def _show_errors(result: BulkResult, records: Records) -> None:
-    """The first items not accepted; neighbours failing the same way share one line."""
+def show_errors(result: BulkResult, records: Source, omitted: int = 0) -> None:
+    """The first items not accepted; neighbours failing the same way share one line.
+    `omitted`: items not accepted that are counted but not listed (a sharded run's)."""
     if result.ok:
         return
     groups: list[list[ItemError]] = []
@@ -228,11 +254,13 @@ def _show_errors(result: BulkResult, records: Records) -> None:
         text = _one_line(reason(first, records))
         print(f"  {_where(first, last, records)}: {first.status}: {text}")
     if len(groups) > SHOWN_ERRORS:
-        more = sum(last.index - first.index + 1 for first, *_, last in groups[SHOWN_ERRORS:])
+        more = sum(group[-1].index - group[0].index + 1 for group in groups[SHOWN_ERRORS:])
         print(f"  ... and {more} more (--report FILE.json lists every item not accepted)")
+    if omitted:
+        print(f"  ... and {omitted} more that the shards counted but did not list")
 
 
-def _where(first: ItemError, last: ItemError, records: Records) -> str:
+def _where(first: ItemError, last: ItemError, records: Source) -> str:
     start, end = records.line_of(first.index), records.line_of(last.index)
     if first is last:
         where = f"line {start}" if start is not None else f"item {first.index}"

@@ -9,6 +9,7 @@ worker runs with `sync_shard(spec)`, sharing a PostgreSQL journal.
 `neofin_async.contrib.celery` runs the shards on Celery workers.
 """
 
+from ..exports import ReadSettings
 from ._limit import TenantBusy, tenant_slot
 from ._plan import plan_file, split_file
 from ._providers import PROVIDERS, Provider, tenant_variable
@@ -17,7 +18,6 @@ from ._run import sync_shard
 from ._spec import (
     FileRange,
     InlineRows,
-    ReadSettings,
     ShardOptions,
     ShardSpec,
     ShardTarget,

@@ -14,8 +14,12 @@ import codecs
 import os
 from typing import Any
 
-from ..cli._files import format_of
-from ._spec import FileRange, ReadSettings, ShardSpec
+from .._exceptions import ConfigurationError
+from ..exports import ReadOptions, ReadSettings, Records, check_mapping, fields_of, format_of
+from ._providers import provider
+from ._spec import FileRange, ShardSpec
+
+_WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 def split_file(path: str, shards: int, read: ReadSettings | None = None) -> list[FileRange]:
@@ -28,6 +32,7 @@ def split_file(path: str, shards: int, read: ReadSettings | None = None) -> list
     size = os.path.getsize(path)
     with open(path, "rb") as file:
         first = file.readline()
+        _refuse_wide(path, first, read.encoding)
         text = first.removeprefix(codecs.BOM_UTF8).decode(read.encoding, errors="replace")
         read = read.model_copy(update={"format": format_of(path, text, read.format)})
         head, line, quotes = 0, 1, 0
@@ -73,8 +78,30 @@ def plan_file(
     path: str, shards: int, *, read: ReadSettings | None = None, **spec: Any
 ) -> list[ShardSpec]:
     """The specs of the shards of a file: `spec` holds the other `ShardSpec` fields
-    (`resource`, `provider`, `target`, `journal`, `tenant`, `tenant_limit`, `options`)."""
+    (`resource`, `provider`, `target`, `journal`, `tenant`, `tenant_limit`, `options`).
+
+    The header is read here, so that an unknown column, a bad mapping or an unknown encoding
+    is refused before any shard is sent."""
+    read = read or ReadSettings()
+    base = ShardSpec.model_validate({**spec, "input": {"rows": []}})
+    provider(base.provider, base.resource)
+    fields = fields_of(base.resource, base.provider)
+    check_mapping(read.columns, fields)
+    Records(ReadOptions(path=path, **read.model_dump()), fields).close()
     return [
-        ShardSpec.model_validate({**spec, "input": part, "shard": number})
+        base.model_copy(update={"input": part, "shard": number})
         for number, part in enumerate(split_file(path, shards, read))
     ]
+
+
+def _refuse_wide(path: str, first: bytes, encoding: str) -> None:
+    """UTF-16 and UTF-32 files are not cut by lines of bytes: refused, with what to do."""
+    try:
+        wide = first.startswith(_WIDE_BOMS) or "\n".encode(encoding) != b"\n"
+    except LookupError:
+        raise ValueError(f"unknown encoding {encoding!r}") from None
+    if wide:
+        raise ConfigurationError(
+            f"{path}: a UTF-16 or UTF-32 file cannot be cut into shards; convert it to UTF-8 "
+            "first (e.g. iconv -f UTF-16 -t UTF-8)"
+        )

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from .._exceptions import AuthenticationError
 from ..bulk import BulkResult, Counts, ItemError, ItemState
 from ._input import LineOf
 from ._spec import ShardSpec
@@ -37,6 +38,9 @@ class NotAccepted(_Model):
     reason: str
     errors: dict[str, list[str]] = Field(default_factory=dict)
     shard: int = 0
+    duplicate_of: int | None = None
+    """For a refused duplicate: the index of the first item with its key (as `index`)."""
+    duplicate_of_line: int | None = None
 
 
 class _Counted(BaseModel):
@@ -76,9 +80,19 @@ class ShardResult(_Counted):
     errors_omitted: int = 0
     worker: str = ""
     """`host:pid` of the process that ran it."""
+    keys_refused: bool = False
+    """Whether it stopped because the API refused the worker's keys (401/403)."""
+    ignored_columns: list[str] = Field(default_factory=list)
+    """Columns (or JSON keys) dropped by `ignore_unknown_columns`."""
 
     @classmethod
-    def of(cls, spec: ShardSpec, result: BulkResult, line_of: LineOf) -> ShardResult:
+    def of(
+        cls,
+        spec: ShardSpec,
+        result: BulkResult,
+        line_of: LineOf,
+        ignored_columns: Iterable[str] = (),
+    ) -> ShardResult:
         explicit = sorted(result.errors.explicit, key=lambda e: e.index)
         ranges = chain.from_iterable(r.errors() for r in result.errors.ranges)
         listed = [
@@ -100,18 +114,28 @@ class ShardResult(_Counted):
             errors=listed,
             errors_omitted=len(result.errors) - len(listed),
             worker=f"{socket.gethostname()}:{os.getpid()}",
+            keys_refused=isinstance(result.stopped_by, AuthenticationError),
+            ignored_columns=list(ignored_columns),
         )
 
 
 def _not_accepted(error: ItemError, line_of: LineOf, shard: int) -> NotAccepted:
+    reason, errors, first = error.message, error.errors, None
+    if error.duplicate_of is not None:  # name the line of the first, not its shard index
+        field = next(iter(errors), "key")
+        first = line_of(error.duplicate_of)
+        where = f"line {first}" if first is not None else f"item {error.duplicate_of}"
+        reason = f"duplicate {field} {error.key!r}: the same as {where}"
     return NotAccepted(
         index=error.index,
         line=line_of(error.index),
         key=error.key,
         state=error.status,
-        reason=error.message,
-        errors=error.errors,
+        reason=reason,
+        errors=errors,
         shard=shard,
+        duplicate_of=error.duplicate_of,
+        duplicate_of_line=first,
     )
 
 
@@ -139,6 +163,10 @@ class ShardReport(_Counted):
     missing: list[int] = Field(default_factory=list)
     """Shards with no result: their items are not in the counts."""
     runs: list[ShardRun] = Field(default_factory=list)
+    keys_refused: list[int] = Field(default_factory=list)
+    """Shards stopped because the API refused their worker's keys."""
+    ignored_columns: list[str] = Field(default_factory=list)
+    """Columns dropped by `ignore_unknown_columns` in any shard, each once."""
 
     def to_bulk_result(self) -> BulkResult:
         """The counts as a `BulkResult` (for the CLI's summary table); its `errors` are the
@@ -151,7 +179,14 @@ class ShardReport(_Counted):
             elapsed=self.elapsed,
         )
         result.errors.explicit.extend(
-            ItemError(e.index if e.index is not None else -1, e.key, e.state, e.reason, e.errors)
+            ItemError(
+                e.index if e.index is not None else -1,
+                e.key,
+                e.state,
+                e.reason,
+                e.errors,
+                e.duplicate_of,
+            )
             for e in self.errors
         )
         if self.stopped or self.missing:
@@ -173,6 +208,20 @@ class ShardsIncomplete(Exception):
         super().__init__("; ".join(parts))
 
 
+def _in_input(error: NotAccepted, offset: int | None) -> NotAccepted:
+    """A shard's item named by its index in the whole input (None: unknown, a shard before
+    it is missing), the first of a duplicate too, as a single run names them."""
+    if offset is None:
+        return error.model_copy(update={"index": None, "duplicate_of": None})
+    update: dict[str, Any] = {"index": offset + (error.index or 0)}
+    if error.duplicate_of is not None:
+        first = offset + error.duplicate_of
+        field = next(iter(error.errors), "key")
+        update["duplicate_of"] = first
+        update["errors"] = {field: [f"duplicate {field} {error.key!r}: the same as item {first}"]}
+    return error.model_copy(update=update)
+
+
 def fold(results: Iterable[ShardResult | Mapping[str, Any]], shards: int) -> ShardReport:
     """One report from the results of the `shards` shards of a plan (in any order; a shard
     given twice counts once)."""
@@ -190,12 +239,7 @@ def fold(results: Iterable[ShardResult | Mapping[str, Any]], shards: int) -> Sha
         result = by_shard[number]
         for name in totals:
             totals[name] += getattr(result, name)
-        errors += [
-            error.model_copy(
-                update={"index": None if offset is None else offset + (error.index or 0)}
-            )
-            for error in result.errors
-        ]
+        errors += [_in_input(error, offset) for error in result.errors]
         if offset is not None:
             offset += result.total
     present = by_shard.values()
@@ -213,4 +257,8 @@ def fold(results: Iterable[ShardResult | Mapping[str, Any]], shards: int) -> Sha
             )
             for n, r in sorted(by_shard.items())
         ],
+        keys_refused=sorted(r.shard for r in present if r.keys_refused),
+        ignored_columns=list(
+            dict.fromkeys(c for _, r in sorted(by_shard.items()) for c in r.ignored_columns)
+        ),
     )

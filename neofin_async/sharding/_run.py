@@ -8,6 +8,7 @@ from typing import Any
 
 from .._exceptions import ConfigurationError
 from ..bulk import BulkOptions
+from ..exports import fields_of
 from ._input import shard_items
 from ._limit import tenant_slot
 from ._providers import provider
@@ -41,6 +42,8 @@ async def sync_shard(spec: ShardSpec | Mapping[str, Any]) -> ShardResult:
             account = resource._bulk_tenant()
             slot = tenant_slot(spec.journal, account, spec.tenant_limit, wait=spec.slot_wait)
             await stack.enter_async_context(slot)
-        items, line_of = await stack.enter_async_context(shard_items(spec.input))
-        result = await resource.bulk_upsert(items, options)
-        return ShardResult.of(spec, result, line_of)
+        fields = fields_of(spec.resource, spec.provider)
+        digests = spec.journal is not None  # Sourced records: an unchanged row is not parsed
+        part = await stack.enter_async_context(shard_items(spec.input, fields, digests=digests))
+        result = await resource.bulk_upsert(part.items, options)
+        return ShardResult.of(spec, result, part.line_of, part.ignored_columns)

@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from .._constants import DEFAULT_CONCURRENCY, DEFAULT_MAX_CONNECTION_FAILURES
+from ..exports import ReadSettings
 
 DEFAULT_MAX_ERRORS = 1000
 TENANT_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
@@ -28,14 +29,6 @@ TENANT_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-
-
-class ReadSettings(_Model):
-    """How the file is read (the CLI's `--format`, `--encoding`, `--amount-unit`)."""
-
-    format: Literal["csv", "jsonl"] | None = None
-    encoding: str = "utf-8"
-    amount_unit: Literal["centavos", "reais"] = "centavos"
 
 
 class FileRange(_Model):
@@ -80,19 +73,14 @@ ShardInput = Annotated[
 
 
 class ShardTarget(_Model):
-    """Where the worker sends: a named environment or a base URL (default: whatever the
-    worker's environment says, e.g. `NEOFIN_BASE_URL`)."""
+    """Where the worker sends: a named environment (Neofin's sandbox or production, Piriod's
+    test mode or live data) and/or a base URL (default: whatever the worker's environment
+    says, e.g. `NEOFIN_BASE_URL`)."""
 
     environment: Literal["sandbox", "production"] | None = None
     base_url: str | None = None
     timeout: float | None = Field(default=None, gt=0)
     max_retries: int | None = Field(default=None, ge=0)
-
-    @model_validator(mode="after")
-    def _one_target(self) -> ShardTarget:
-        if self.environment is not None and self.base_url is not None:
-            raise ValueError("give environment or base_url, not both")
-        return self
 
 
 class ShardOptions(_Model):

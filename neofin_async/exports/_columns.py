@@ -2,8 +2,8 @@
 
 Headers match a mapping's source names, or the API field names, after trimming, ignoring
 case and accents (`Código` = `codigo`; `Customer Document` = `customer_document`). Cells are
-trimmed; the fields below are converted from text (booleans, lists, dates, amounts) and
-everything else is left to the API models' validation.
+trimmed; the fields a `Fields` names as booleans, lists, dates, JSON or amounts are converted
+from text, and everything else is left to the API models' validation.
 """
 
 from __future__ import annotations
@@ -15,49 +15,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any
 
 from .._brazil import sao_paulo
 from .._exceptions import ConfigurationError
-from ..models import BillingInput, CustomerInput, centavos
-from ..models._base import InputModel
-
-AmountUnit = Literal["centavos", "reais"]
-
-BOOLEAN_FIELDS = frozenset(
-    {"by_mail", "by_whatsapp", "ignore_existing_customer_upsert", "pause_notifications"}
-)
-DATE_FIELDS = frozenset({"due_date", "original_due_date", "discount_before_payment_due_date"})
-LIST_FIELDS = frozenset({"recipients"})
-JSON_FIELDS = frozenset({"boleto"})
-AMOUNT_FIELDS = frozenset({"amount"})
-"""In `--amount-unit` (fees, fine and discount_before_payment are sent as given)."""
+from ..models import centavos
+from ._fields import Fields
+from ._options import AmountUnit
 
 _TRUE = frozenset({"true", "1", "sim", "s", "yes", "y", "t", "verdadeiro"})
 _FALSE = frozenset({"false", "0", "não", "nao", "n", "no", "f", "falso"})
 _BOOLEANS = {**dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False)}
 REAIS_HINT = "it looks like reais: pass --amount-unit reais"
-
-
-@dataclass(frozen=True)
-class Fields:
-    """The fields a resource's records may have, and the one that keys them."""
-
-    resource: str
-    """`billings` or `customers`."""
-    names: frozenset[str]
-    key: str | None
-    """The upsert key (`integration_identifier` for Neofin)."""
-
-    @property
-    def singular(self) -> str:
-        return self.resource.removesuffix("s")
-
-
-def fields_of(resource: str) -> Fields:
-    models: dict[str, type[InputModel]] = {"billings": BillingInput, "customers": CustomerInput}
-    model = models[resource]
-    return Fields(resource, frozenset(model.model_fields), "integration_identifier")
 
 
 def normalize(header: str) -> str:
@@ -70,6 +39,18 @@ def normalize(header: str) -> str:
 def _as_field(header: str) -> str:
     """How a header names an API field: `Customer Document` -> `customer_document`."""
     return normalize(header).replace(" ", "_").replace("-", "_")
+
+
+def field_named(header: str, fields: Fields) -> str | None:
+    """The field a header names: an API field (`Customer Document`), or under an open prefix
+    (`metadata.ERP id`: the name after the dot is kept as written, trimmed)."""
+    field = _as_field(header)
+    if field in fields.names:
+        return field
+    head, dot, tail = header.strip().partition(".")
+    if dot and tail.strip() and _as_field(head) in fields.open_prefixes:
+        return f"{_as_field(head)}.{tail.strip()}"
+    return None
 
 
 # -- the mapping -----------------------------------------------------------------------------
@@ -95,7 +76,7 @@ def read_mapping(path: str) -> dict[str, str | None]:
 def check_mapping(mapping: Mapping[str, str | None], fields: Fields) -> None:
     """Refuse a mapping to a field the resource does not have (a usage error)."""
     for source, field in mapping.items():
-        if field is not None and field not in fields.names:
+        if field is not None and not fields.knows(field):
             close = difflib.get_close_matches(field, fields.names, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ConfigurationError(
@@ -132,7 +113,6 @@ def resolve(
 ) -> Layout:
     """The layout of `header`, or a `ConfigurationError` naming every unknown column once."""
     by_source = {normalize(name): field for name, field in mapping.items()}
-    by_field = {name: name for name in fields.names}
     names: list[str | None] = []
     unknown: list[str] = []
     filled: dict[str, str] = {}
@@ -144,7 +124,7 @@ def resolve(
         if key in by_source:
             field = by_source[key]
         else:
-            field = by_field.get(_as_field(cell))
+            field = field_named(cell, fields)
             if field is None:
                 unknown.append(cell.strip())
                 names.append(None)
@@ -187,9 +167,12 @@ def parse_bool(text: str) -> bool:
     return value
 
 
-def split_list(text: str) -> list[str]:
+def split_list(text: str, separators: str = ";,") -> list[str]:
     """`"a@x.com; b@x.com"` (or comma-separated) -> `["a@x.com", "b@x.com"]`."""
-    return [part.strip() for part in text.replace(",", ";").split(";") if part.strip()]
+    first = separators[0]
+    for other in separators[1:]:
+        text = text.replace(other, first)
+    return [part.strip() for part in text.split(first) if part.strip()]
 
 
 def _decimal(text: str) -> Decimal | None:
@@ -324,14 +307,16 @@ Convert = Callable[[Any], Any]
 
 
 def converters(
-    fields: Iterable[str],
+    fields: Fields,
+    names: Iterable[str],
     *,
     amount_unit: AmountUnit,
     date_format: str | None,
     from_text: bool,
 ) -> tuple[tuple[str, Convert], ...]:
-    """`(field, convert)` for the given fields that need converting: from text (CSV cells),
-    or from JSON values (where only strings are converted, and `boleto` is an object)."""
+    """`(name, convert)` for the `names` of `fields` that need converting: from text (CSV
+    cells), or from JSON values (where only strings are converted, and a JSON field is an
+    object already)."""
     amount: Convert = parse_reais if amount_unit == "reais" else parse_centavos
 
     def to_date(text: str) -> Any:
@@ -339,21 +324,24 @@ def converters(
             return text  # an ISO date, the common case: the models read it
         return parse_date(text, date_format)
 
-    by_kind: dict[frozenset[str], Convert] = {
-        BOOLEAN_FIELDS: parse_bool,
-        LIST_FIELDS: split_list,
-        DATE_FIELDS: to_date,
-    }
+    def to_list(text: str) -> list[str]:
+        return split_list(text, fields.list_separators)
+
+    by_kind: list[tuple[frozenset[str], Convert]] = [
+        (fields.booleans, parse_bool),
+        (fields.lists, to_list),
+        (fields.dates, to_date),
+    ]
     if not from_text:
-        by_kind = {kind: _strings_only(convert) for kind, convert in by_kind.items()}
-    by_kind[AMOUNT_FIELDS] = amount
+        by_kind = [(kind, _strings_only(convert)) for kind, convert in by_kind]
+    by_kind.append((fields.amounts, amount))
     if from_text:
-        by_kind[JSON_FIELDS] = _json_object
+        by_kind.append((fields.json, _json_object))
     chosen: list[tuple[str, Convert]] = []
-    for field in fields:
-        for kind, convert in by_kind.items():
-            if field in kind:
-                chosen.append((field, convert))
+    for name in names:
+        for kind, convert in by_kind:
+            if name in kind:
+                chosen.append((name, convert))
     return tuple(chosen)
 
 

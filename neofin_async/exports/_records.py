@@ -34,7 +34,8 @@ import anyio.to_thread
 from .._constants import MAX_REQUEST_BYTES
 from .._exceptions import InvalidItemError
 from ..bulk import Sourced
-from ._columns import Fields, Layout, _as_field, converters, normalize, resolve
+from ._columns import Layout, converters, field_named, normalize, resolve
+from ._fields import Fields
 from ._options import Format, ReadOptions
 
 FORMATS: dict[str, Format] = {
@@ -74,7 +75,20 @@ class Records:
     decode is an invalid item (the others are still sent). The CSV header is read (and an
     unknown column refused) when the object is made, before anything is sent."""
 
-    def __init__(self, options: ReadOptions, fields: Fields) -> None:
+    def __init__(
+        self,
+        options: ReadOptions,
+        fields: Fields,
+        *,
+        file: IO[bytes] | None = None,
+        name: str | None = None,
+        first_line: int | None = None,
+    ) -> None:
+        """Read `options.path`, or the open binary `file` (left open: its owner closes it;
+        `options.path` still names its format by extension). `name` names the input in
+        messages (default: the path). `first_line` is the line number of the first line
+        after the CSV header (for JSON Lines, of the first line), when `file` holds a part
+        of a larger file (its header, then a line-aligned byte range of it)."""
         try:
             "a".encode(options.encoding)  # a text encoding (not e.g. rot13 or base64)
         except LookupError:
@@ -82,12 +96,12 @@ class Records:
         self.options = options
         self.fields = fields
         self.path = options.path
-        self.name = "<stdin>" if self.path == "-" else self.path
+        self.name = name or ("<stdin>" if self.path == "-" else self.path)
         self.encoding = options.encoding
         self.lines: array[int] = array("I")
         """`lines[i]`: the line on which record `i` starts."""
         self.bytes_read = 0
-        self.size = _size(self.path)
+        self.size = _size(self.path) if file is None else None
         """The file's size in bytes, None for a pipe (the progress bar's estimate)."""
         self.exhausted = False
         self.layout = Layout(())
@@ -96,7 +110,8 @@ class Records:
         self._json_names: dict[str, str | None] = {}
         self._names: tuple[str | None, ...] = ()
         self._key_at: int | None = None
-        self._file = sys.stdin.buffer if self.path == "-" else _open(self.path)
+        self._owned = file is None and self.path != "-"  # never close stdin or a given file
+        self._file = file or (sys.stdin.buffer if self.path == "-" else _open(self.path))
         self._closed = False
         self._line = 0
         """The last physical line read."""
@@ -121,8 +136,12 @@ class Records:
                     )
                 self._first = first
                 self._convert = self._converter(fields.names, from_text=False)
+                if first_line is not None:
+                    self._line += first_line - 1
             else:
                 self._start_csv(first, text)
+                if first_line is not None:
+                    self._line = first_line - 1
         except BaseException:
             self.close()
             raise
@@ -179,7 +198,7 @@ class Records:
         return in_thread(self.sourced(digests=digests))
 
     def close(self) -> None:
-        if not self._closed and self.path != "-":  # leave the process's stdin open
+        if not self._closed and self._owned:
             self._file.close()
         self._closed = True
 
@@ -304,11 +323,11 @@ class Records:
 
     def _misfit(self, cells: list[str], bad: bool) -> InvalidItemError | None:
         """Why a row that did not decode, or has more cells than the header, is invalid."""
+        if len(cells) == 1 and cells[0].startswith("\x00"):  # marked by _csv_rows
+            return _invalid("(row)", f"is not valid CSV: {cells[0][1:]}", None)
         if bad:
             return self._undecoded(self._key_of(cells))
         if len(cells) > len(self._names):
-            if len(cells) == 1 and cells[0].startswith("\x00"):
-                return _invalid("(row)", f"is not valid CSV: {cells[0][1:]}", None)
             message = f"has {len(cells)} cells but the header has {len(self._names)}"
             return _invalid("(row)", message, self._key_of(cells))
         return None
@@ -344,8 +363,8 @@ class Records:
         by_source = {normalize(s): f for s, f in self.options.columns.items()}
         if key in by_source:
             field = by_source[key]
-        elif _as_field(name) in self.fields.names:
-            field = _as_field(name)
+        elif (named := field_named(name, self.fields)) is not None:
+            field = named
         elif self.options.ignore_unknown_columns:
             self._ignored[name] = None
             field = None
@@ -359,6 +378,7 @@ class Records:
         self, names: Iterable[str], *, from_text: bool
     ) -> Callable[[dict[str, Any]], dict[str, Any] | InvalidItemError]:
         plan = converters(
+            self.fields,
             names,
             amount_unit=self.options.amount_unit,
             date_format=self.options.date_format,
@@ -388,7 +408,7 @@ class Records:
 
     def _key_of(self, cells: list[str]) -> str | None:
         at = self._key_at
-        if at is None or at >= len(cells):
+        if at is None or at >= len(cells) or cells[0].startswith("\x00"):
             return None
         return cells[at].strip() or None
 
@@ -530,35 +550,3 @@ def _open(path: str) -> IO[bytes]:
     if os.path.isdir(path):
         raise IsADirectoryError(errno.EISDIR, "Is a directory", path)
     return open(path, "rb")
-
-
-# -- writing ---------------------------------------------------------------------------------
-
-
-def write_records(
-    records: Iterable[dict[str, Any]], columns: tuple[str, ...], file: IO[str], format: Format
-) -> int:
-    """Write records as CSV (lists joined with `;`, absent fields empty) or JSON Lines."""
-    count = 0
-    if format == "csv":
-        writer = csv.writer(file, lineterminator="\n")
-        writer.writerow(columns)
-        for record in records:
-            writer.writerow([_cell(record.get(column)) for column in columns])
-            count += 1
-    else:
-        for record in records:
-            compact = {k: v for k, v in record.items() if v is not None}
-            file.write(json.dumps(compact, ensure_ascii=False) + "\n")
-            count += 1
-    return count
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return ";".join(map(str, value))
-    return str(value)
