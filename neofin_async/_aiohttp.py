@@ -24,7 +24,7 @@ from yarl import URL
 
 from ._constants import MAX_RESPONSE_BYTES
 from ._exceptions import APIConnectionError, APITimeoutError
-from ._http_client import Answer, overall_timeout, took_too_long
+from ._exchange import Answer, overall_timeout, took_too_long
 
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 """httpx's own default, for a client made without `limits` (ours always pass them)."""

@@ -1,48 +1,19 @@
-"""The `httpx.AsyncClient` we own (httpx's connection pool, or aiohttp's via httpx-aiohttp) and
-the exchange that sends one request through a client: status, headers and a capped body."""
+"""The `httpx.AsyncClient` we own (httpx's connection pool, or aiohttp's via httpx-aiohttp),
+and which `Exchange` sends a pipeline's requests through a given client."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Protocol
 
 import anyio
 import httpx
 
 from ._constants import MAX_KEEPALIVE_CONNECTIONS, MAX_RESPONSE_BYTES
 from ._exceptions import APIConnectionError, APITimeoutError, ConfigurationError
+from ._exchange import Answer, Exchange, overall_timeout, took_too_long
 
 HTTP_BACKENDS = ("httpx", "aiohttp")
-
-Answer = tuple[int, httpx.Headers, "bytes | None"]
-"""Status, headers and body of an answer; the body is None when it exceeded
-`MAX_RESPONSE_BYTES` (once decompressed) and was not read further."""
-
-
-class Exchange(Protocol):
-    """Sends one request and reads its answer, never following a redirect. Failures to get an
-    answer raise `APIConnectionError` (`APITimeoutError` for timeouts) with no `__context__`
-    (the request's headers carry the keys)."""
-
-    async def __call__(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        content: bytes | None,
-        params: Mapping[str, str] | None,
-    ) -> Answer: ...
-
-
-def overall_timeout(timeout: httpx.Timeout) -> float | None:
-    """The deadline of a whole attempt: the longest of the timeout's parts (None: none)."""
-    parts = [t for t in (timeout.connect, timeout.read, timeout.write, timeout.pool) if t]
-    return max(parts) if parts else None
-
-
-def took_too_long(seconds: float | None) -> APITimeoutError:
-    return APITimeoutError(f"Request timed out: took longer than {seconds}s")
 
 
 def create_http_client(backend: str, *, max_connections: int) -> httpx.AsyncClient:

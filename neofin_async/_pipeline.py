@@ -28,7 +28,8 @@ from ._exceptions import (
     ServerError,
     UnprocessableEntityError,
 )
-from ._http_client import create_exchange, overall_timeout
+from ._exchange import overall_timeout
+from ._http_client import create_exchange
 from ._logging import logger
 from ._retry import RetryEvent, RetryPolicy
 from ._version import __version__

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import math
@@ -219,7 +220,7 @@ class _Run(Generic[T]):
             self.stopped_by = cause
         if self.slot_wait is not None:
             self.slot_wait.cancel()
-        deadline = anyio.current_time() + grace
+        deadline = _now() + grace
         for scope in self.scopes.values():
             scope.deadline = min(scope.deadline, deadline)
 
@@ -378,6 +379,15 @@ class _Run(Generic[T]):
 
 
 _IN_FLIGHT = "sent: waiting for the answer"
+
+
+def _now() -> float:
+    """anyio's clock, also in a loop callback such as a signal handler: there, with sniffio
+    installed, anyio cannot tell which event loop runs (no current task) and raises."""
+    try:
+        return anyio.current_time()
+    except RuntimeError:
+        return asyncio.get_running_loop().time()  # what anyio's asyncio clock reads
 
 
 def _capped(message: str) -> str:
