@@ -40,7 +40,7 @@ class NeofinClient(BaseClient):
     `timeout` bounds a whole attempt (a float, or an `httpx.Timeout` whose longest part does).
     `max_retries` defaults to 2 (or `retry_policy.max_retries`); `0` means one attempt.
     `http_backend` (or `NEOFIN_HTTP_BACKEND`) picks what sends the requests: `"httpx"` (the
-    default, httpx's own pool) or `"aiohttp"` (aiohttp's connector: 1.6-2.9x less CPU per
+    default, httpx's own pool) or `"aiohttp"` (aiohttp's connector: 1.5-2.8x less CPU per
     bulk item, needs `pip install neofin-async[aiohttp]`). Either pool
     opens up to `max_connections` (default 100): keep it >= the bulk `concurrency` you use.
     aiohttp keeps them all open between requests; httpx keeps at most 20 idle, because its
