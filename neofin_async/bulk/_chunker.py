@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, Generic, TypeVar
 
 import anyio
@@ -23,7 +24,7 @@ Prepare = Callable[[Any, int], T]
 KeyOf = Callable[[Any], "str | None"]
 """The upsert key of an item (raw or validated), or None."""
 
-_CHECKPOINT_EVERY = 1024
+_DRAIN_BATCH = 1024
 
 
 @dataclass(slots=True)
@@ -46,15 +47,34 @@ class Chunk(Generic[T]):
     unchanged: list[tuple[int, str | None]] = field(default_factory=list)
 
 
-async def aiterate(items: Iterable[Any] | AsyncIterable[Any]) -> AsyncIterator[Any]:
-    if isinstance(items, AsyncIterable):
-        async for item in items:
-            yield item
-    else:
-        for count, item in enumerate(items):
-            yield item
-            if count % _CHECKPOINT_EVERY == _CHECKPOINT_EVERY - 1:
-                await anyio.lowlevel.checkpoint()  # a long sync input never starves the loop
+class _Source:
+    """The input, read in batches: a sync iterable without an async generator per item (a
+    checkpoint per batch keeps the loop responsive), an async one item by item. The input's
+    iterator is the caller's: it is not closed here."""
+
+    def __init__(self, items: Iterable[Any] | AsyncIterable[Any]) -> None:
+        self._async = aiter(items) if isinstance(items, AsyncIterable) else None
+        self._sync = iter(items) if self._async is None else None  # type: ignore[arg-type]
+
+    async def read(self, count: int) -> list[Any]:
+        """Up to `count` items; fewer only at the end of the input."""
+        if self._sync is not None:
+            batch = list(islice(self._sync, count))
+            await anyio.lowlevel.checkpoint()
+            return batch
+        assert self._async is not None
+        batch = []
+        async for item in _take(self._async, count):
+            batch.append(item)
+        return batch
+
+
+async def _take(items: AsyncIterator[Any], count: int) -> AsyncIterator[Any]:
+    for _ in range(count):
+        try:
+            yield await anext(items)
+        except StopAsyncIteration:
+            return
 
 
 @dataclass
@@ -87,7 +107,7 @@ class Chunker(Generic[T]):
         detect_duplicates: bool = False,
         journal: Journaled | None = None,
     ) -> None:
-        self._items = aiterate(items)
+        self._items = _Source(items)
         self._prepare = prepare
         self._key = key
         self._key_field = key_field
@@ -104,24 +124,29 @@ class Chunker(Generic[T]):
         """The next chunk, or None when the input is exhausted."""
         chunk: Chunk[T] = Chunk(self._number)
         self._number += 1
-        while len(chunk.entries) < self._size:
-            if not self._window and not await self._read_ahead():
+        window, entries, size = self._window, chunk.entries, self._size
+        while len(entries) < size:
+            if not window and not await self._read_ahead():
                 break
-            index, raw = self._window.popleft()
-            await self._place(index, raw, chunk)
+            index, raw = window.popleft()
+            if self._journal is not None:
+                await self._place(index, raw, chunk)
+                continue
+            if isinstance(raw, Sourced):
+                raw = raw.load()
+            entry = self._validated(index, raw, chunk)
+            if entry is not None:
+                entries.append(entry)
         return chunk if chunk.entries or chunk.invalid or chunk.unchanged else None
 
     async def _read_ahead(self) -> bool:
-        """Pull the next item (or window of items, with a journal); False at the end."""
+        """Pull the next chunk's worth of items (a window, with a journal); False at the end."""
         want = JOURNAL_WINDOW if self._journal is not None else self._size
         if not self.exhausted:
-            async for raw in self._items:
-                self._window.append((self._index, raw))
-                self._index += 1
-                if len(self._window) >= want:
-                    break
-            else:
-                self.exhausted = True
+            batch = await self._items.read(want)
+            self.exhausted = len(batch) < want
+            self._window.extend(enumerate(batch, start=self._index))
+            self._index += len(batch)
         if self._journal is not None and self._window:
             keys = {k for _, raw in self._window if (k := self._raw_key(raw)) is not None}
             self._known = await self._journal.store.accepted(self._journal.scope, keys)
@@ -135,7 +160,29 @@ class Chunker(Generic[T]):
         key = self._key(raw)
         return key.strip() if key is not None else None
 
+    def _validated(self, index: int, raw: Any, chunk: Chunk[T]) -> Entry[T] | None:
+        """The item as an entry, or None after recording why it is refused (invalid, or a
+        duplicate key)."""
+        try:
+            item = self._prepare(raw, index)
+        except InvalidItemError as exc:
+            errors, message = exc.errors, str(exc)
+            chunk.invalid.append(
+                ItemError(index, exc.integration_identifier, "invalid", message, errors)
+            )
+            return None
+        key = self._key(item)
+        first = self._duplicate_of(key, index)
+        if first is not None:
+            message = f"duplicate {self._key_field} {key!r}: the same as item {first}"
+            errors = {self._key_field: [message]}
+            chunk.invalid.append(ItemError(index, key, "invalid", message, errors, first))
+            return None
+        return Entry(index, key, item)
+
     async def _place(self, index: int, raw: Any, chunk: Chunk[T]) -> None:
+        """Place an item when a journal is kept: skipped when unchanged, else an entry."""
+        assert self._journal is not None
         source = None
         if isinstance(raw, Sourced):
             source = raw.digest
@@ -145,26 +192,15 @@ class Chunker(Generic[T]):
                 chunk.unchanged.append((index, raw.key))
                 return
             raw = raw.load()
-        try:
-            item = self._prepare(raw, index)
-        except InvalidItemError as exc:
-            errors, message = exc.errors, str(exc)
-            chunk.invalid.append(
-                ItemError(index, exc.integration_identifier, "invalid", message, errors)
-            )
+        entry = self._validated(index, raw, chunk)
+        if entry is None:
             return
-        key = self._key(item)
-        first = self._duplicate_of(key, index)
-        if first is not None:
-            message = f"duplicate {self._key_field} {key!r}: the same as item {first}"
-            errors = {self._key_field: [message]}
-            chunk.invalid.append(ItemError(index, key, "invalid", message, errors, first))
-            return
-        entry = Entry(index, key, item, source=source)
-        if self._journal is not None and key is not None:
-            entry.content = content_hash(self._journal.content(item))
+        entry.source = source
+        key = entry.key
+        if key is not None:
+            entry.content = content_hash(self._journal.content(entry.item))
             known = self._known.get(key)
-            if known is None and key not in self._known and key != self._raw_key(raw):
+            if known is None and key != self._raw_key(raw):  # validation changed the key
                 found = await self._journal.store.accepted(self._journal.scope, [key])
                 known = found.get(key)
             if known is not None and known.content == entry.content:
@@ -187,20 +223,14 @@ class Chunker(Generic[T]):
         self._window.clear()
         read = 0
         unread = False
-        if not self.exhausted:
-            async for _ in self._items:
-                self._index += 1
-                read += 1
-                if read % _CHECKPOINT_EVERY == 0:
-                    await anyio.lowlevel.checkpoint()
-                if limit is not None and read >= limit:
-                    unread = True
-                    break
-            else:
-                self.exhausted = True
+        while not self.exhausted:
+            want = _DRAIN_BATCH if limit is None else min(_DRAIN_BATCH, limit - read)
+            if want <= 0:
+                unread = True
+                break
+            count = len(await self._items.read(want))
+            self._index += count
+            read += count
+            self.exhausted = count < want
         ranges = [NotSentRange(start, self._index, reason)] if self._index > start else []
         return ranges, unread
-
-    async def aclose(self) -> None:
-        """Close the input's iterator."""
-        await self._items.aclose()  # type: ignore[attr-defined]

@@ -15,7 +15,6 @@ from collections.abc import (
     Callable,
     Iterable,
 )
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, TypeVar
@@ -241,7 +240,7 @@ class _Run(Generic[T]):
         options = self.engine.options
         deadline = math.inf if options.deadline is None else options.deadline
         deadline += anyio.current_time()
-        async with results, _closing(self.chunker):
+        async with results:
             async with anyio.create_task_group() as senders:
                 while self.stopped_by is None:
                     with anyio.CancelScope(deadline=deadline) as self.slot_wait:
@@ -413,15 +412,6 @@ def _failed_records(chunk: Chunk[Any]) -> list[JournalRecord]:
 def _emit(results: MemoryObjectSendStream[_Emitted], item: _Emitted) -> None:
     with contextlib.suppress(anyio.BrokenResourceError):  # the consumer stopped iterating
         results.send_nowait(item)
-
-
-@asynccontextmanager
-async def _closing(chunker: Chunker[Any]) -> AsyncIterator[None]:
-    try:
-        yield
-    finally:
-        with anyio.CancelScope(shield=True):
-            await chunker.aclose()
 
 
 def _settled(chunk: Chunk[Any]) -> ChunkResult:

@@ -100,11 +100,12 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
 
 def identifier_of(item: Any) -> str | None:
     """The item's `integration_identifier`, if it has a usable one."""
-    value = (  # models first: isinstance(item, Mapping) is slow for them (hot path)
-        getattr(item, "integration_identifier", None)
-        if isinstance(item, BaseModel) or not isinstance(item, Mapping)
-        else item.get("integration_identifier")
-    )
+    if type(item) is dict:  # the hot path: a dict, or a model (one attribute look-up)
+        value = item.get("integration_identifier")
+    else:
+        value = getattr(item, "integration_identifier", None)
+        if value is None and isinstance(item, Mapping):
+            value = item.get("integration_identifier")
     return value if isinstance(value, str) else None
 
 
