@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from .._fields import ADDRESS_FIELDS
+
 
 @dataclass(frozen=True, slots=True)
 class City:
@@ -99,13 +101,7 @@ BILLING_COLUMNS = (
     "customer_trade_name",
     "customer_mail",
     "customer_phone",
-    "address_street",
-    "address_number",
-    "address_complement",
-    "address_neighborhood",
-    "address_city",
-    "address_state",
-    "address_zip_code",
+    *ADDRESS_FIELDS,
     "amount",
     "due_date",
     "installment_type",
@@ -124,13 +120,7 @@ CUSTOMER_COLUMNS = (
     "trade_name",
     "mail",
     "phone",
-    "address_street",
-    "address_number",
-    "address_complement",
-    "address_neighborhood",
-    "address_city",
-    "address_state",
-    "address_zip_code",
+    *ADDRESS_FIELDS,
     "recipients",
 )
 
