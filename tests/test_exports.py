@@ -5,6 +5,7 @@ Piriod's and ChargeOver's records."""
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -141,3 +142,19 @@ def test_read_options_are_the_settings_and_a_path() -> None:
     options = ReadOptions(path="x.csv", encoding="cp1252", columns={"Valor": "amount"})
     assert options.settings == ReadSettings(encoding="cp1252", columns={"Valor": "amount"})
     assert ReadOptions(path="x.csv", **options.settings.model_dump()) == options
+
+
+def test_a_regular_file_is_read_in_the_loop_and_a_stream_in_a_thread(tmp_path: Path) -> None:
+    """The engine reads a file's records a chunk at a time itself (fast: the page cache);
+    a stream (stdin, a pipe, an open file object) is read in a worker thread, so a slow
+    producer never blocks the event loop."""
+    path = tmp_path / "b.csv"
+    path.write_bytes(HEADER + b"A-1,51491769000190,100\n")
+    records = records_of(path, "billings")
+    on_disk = records.for_engine(digests=False)
+    stream = Records(
+        ReadOptions(path="b.csv"), fields_of("billings"), file=io.BytesIO(path.read_bytes())
+    ).for_engine(digests=False)
+    assert isinstance(on_disk, Iterator) and not isinstance(on_disk, AsyncIterator)
+    assert isinstance(stream, AsyncIterator)
+    records.close()

@@ -107,7 +107,7 @@ async def _send(
         )
         resource = getattr(target.client, options.fields.resource)
         stream: BulkStream = resource.stream_upsert(
-            records.asourced(digests=journal is not None), settings
+            records.for_engine(digests=journal is not None), settings
         )
         async with reporter.running(), stream:
             with Interrupt(stream) as interrupt:

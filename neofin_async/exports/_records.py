@@ -23,7 +23,7 @@ import os
 import stat
 import sys
 from array import array
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from itertools import islice
@@ -196,6 +196,17 @@ class Records:
     def asourced(self, *, digests: bool = True) -> AsyncIterator[Sourced]:
         """`sourced()`, read in a worker thread."""
         return in_thread(self.sourced(digests=digests))
+
+    def for_engine(self, *, digests: bool) -> Iterable[Sourced] | AsyncIterable[Sourced]:
+        """What to hand the bulk engine: a regular file as `sourced()` (the engine reads a
+        chunk at a time between other work, from the page cache: a third faster than
+        through a thread), a pipe or stdin as `asourced()` (a slow producer never blocks
+        the event loop)."""
+        return (
+            self.sourced(digests=digests)
+            if self.size is not None
+            else self.asourced(digests=digests)
+        )
 
     def close(self) -> None:
         if not self._closed and self._owned:

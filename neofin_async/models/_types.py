@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, StringConstraints
@@ -56,6 +57,12 @@ def _phone(value: Any) -> Any:
         return value
     if len(value) in (10, 11) and value[0] != "0" and value.isdigit() and value.isascii():
         return "+55" + value  # DDD + number, the usual form in an export (fast path)
+    return _phone_text(value)
+
+
+@lru_cache(maxsize=65_536)
+def _phone_text(value: str) -> str:
+    """`_phone` for the other forms, cached: an export repeats its customers' phones."""
     raw = value if value.isdigit() else value.strip().translate(_PHONE_PUNCTUATION)
     if raw[:1] == "+":
         digits = raw[1:]
@@ -96,13 +103,25 @@ def to_unix(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("must be a Unix timestamp, a date or an aware datetime")
     if isinstance(value, str):
-        text = value.strip()
-        if text.isdigit() and text.isascii():
-            return int(text) if len(text) <= 20 else value  # pydantic refuses what is left
-        try:
-            value = fromisoformat(text) if len(text) > 10 else date.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"{shown(value)} is not a Unix timestamp or an ISO date") from None
+        return _unix_of_text(value)
+    return _unix_of(value)
+
+
+@lru_cache(maxsize=65_536)
+def _unix_of_text(value: str) -> int | str:
+    """`to_unix` of text, cached: an export's due dates repeat."""
+    text = value.strip()
+    if text.isdigit() and text.isascii():
+        return int(text) if len(text) <= 20 else value  # pydantic refuses what is left
+    try:
+        moment = fromisoformat(text) if len(text) > 10 else date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{shown(value)} is not a Unix timestamp or an ISO date") from None
+    unix: int = _unix_of(moment)
+    return unix
+
+
+def _unix_of(value: Any) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("a datetime must carry a timezone (naive datetimes are ambiguous)")
