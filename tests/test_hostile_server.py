@@ -275,7 +275,7 @@ async def test_the_drain_after_a_stop_is_bounded_and_compact() -> None:
 
 async def test_an_endless_input_after_a_stop_can_be_cancelled() -> None:
     async with client_for(payload({"message": "Invalid API Keys"}, 403)) as client:
-        with pytest.raises(TimeoutError):
+        with pytest.raises(asyncio.TimeoutError):  # TimeoutError from 3.11 on
             await asyncio.wait_for(
                 client.billings.bulk_upsert(endless(), drain_limit=None), timeout=0.5
             )
