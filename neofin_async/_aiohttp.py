@@ -12,6 +12,7 @@ connection) or `APITimeoutError` without a `__context__`.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import ssl
 from collections.abc import Mapping
@@ -114,7 +115,7 @@ class AiohttpExchange:
                 return response.status, httpx.Headers(response.raw_headers), await _body(response)
         except aiohttp.ServerTimeoutError as exc:  # a phase's timeout (connect, read)
             failure = APITimeoutError(f"Request timed out ({type(exc).__name__})")
-        except TimeoutError:  # the whole attempt's
+        except (TimeoutError, asyncio.TimeoutError):  # the whole attempt's (distinct on 3.10)
             failure = took_too_long(self.deadline)
         except aiohttp.ClientError as exc:
             failure = APIConnectionError(f"Connection error: {type(exc).__name__}: {exc}")

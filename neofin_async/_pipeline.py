@@ -234,6 +234,9 @@ class RequestPipeline:
             )
         except APIConnectionError as exc:
             exc.method, exc.url = method, path
+            # Exchanges raise it outside their except blocks, but Python 3.10 can still chain
+            # what aiohttp raised (and its request, whose headers carry the keys) as context.
+            exc.__context__ = None
             raise
         logger.debug("%s %s -> %d in %.3fs", method, path, status, time.perf_counter() - started)
         if 300 <= status < 400:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 import importlib
 import inspect
+import typing
 from collections.abc import Iterator
 from typing import Any
 
@@ -53,7 +54,8 @@ def undocumented(obj: Any) -> list[str]:
 @pytest.mark.parametrize(("module", "name", "obj"), list(public_names()))
 def test_every_public_name_exists_and_is_documented(module: str, name: str, obj: Any) -> None:
     assert hasattr(importlib.import_module(module), name), f"{module}.{name} does not exist"
-    if inspect.isclass(obj) or inspect.isfunction(obj):
+    alias = typing.get_origin(obj) is not None  # `Clock = Callable[[], float]` (a class on 3.10)
+    if (inspect.isclass(obj) or inspect.isfunction(obj)) and not alias:
         assert not undocumented(obj), f"{module}.{name}: no docstring on {undocumented(obj)}"
 
 
