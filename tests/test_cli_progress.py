@@ -12,9 +12,9 @@ import tracemalloc
 import pytest
 from rich.console import Console
 
-from neofin_async.bulk import Counts, Progress
+from neofin_async.bulk import BulkResult, Counts, Progress
 from neofin_async.cli import _sample
-from neofin_async.cli._progress import Reporter
+from neofin_async.cli._progress import Reporter, print_summary
 
 
 def reporter(
@@ -52,6 +52,13 @@ def test_the_live_view_fits_80_columns_and_cuts_nothing(counts: Counts) -> None:
         assert (f"{state} {count:,}" in text) == bool(count)
     assert "retries 1,234" in text and "elapsed 1:02:05" in text
     assert "━" in lines[0]  # the bar is there, not squeezed out
+
+
+def test_the_summary_title_is_one_line_whatever_its_length() -> None:
+    title = "customers from /" + "d/" * 60 + "x.csv -> the Piriod emulator at http://127.0.0.1:1"
+    out = io.StringIO()
+    print_summary(BulkResult(), title, out)
+    assert out.getvalue().splitlines()[0] == title
 
 
 def test_the_rate_counts_items_answered_not_those_never_sent() -> None:

@@ -228,7 +228,9 @@ def print_summary(
         from rich.table import Table
 
         console = Console(file=stream)
-        console.print(title, markup=False, highlight=False)
+        # One line, whatever its length: a path or URL broken by inserted newlines can no
+        # longer be copied or searched for (the terminal wraps it for the eye).
+        console.print(title, markup=False, highlight=False, soft_wrap=True)
         table = Table(show_header=False)
         table.add_column("what")
         table.add_column("count", justify="right", overflow="fold")
