@@ -3,6 +3,7 @@ host), sourced items, options, and request bodies within the size limit."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -136,7 +137,7 @@ async def test_a_first_format_journal_is_migrated_never_misread(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "old.sqlite"
-    with sqlite3.connect(path) as db:  # neofin-async 0.1: by input position
+    with contextlib.closing(sqlite3.connect(path)) as db, db:  # 0.1: by input position
         db.execute("CREATE TABLE items (idx INTEGER PRIMARY KEY, identifier TEXT, state TEXT "
                    "NOT NULL, message TEXT NOT NULL DEFAULT '')")  # fmt: skip
         db.executemany("INSERT INTO items VALUES (?, ?, 'accepted', '')", [(0, "ERP-0")])
@@ -145,21 +146,37 @@ async def test_a_first_format_journal_is_migrated_never_misread(
         result = await client.billings.bulk_upsert(day(3), journal=path)
     assert result.unchanged == 0 and server.sent == ["ERP-0", "ERP-1", "ERP-2"]
     assert "older neofin-async" in caplog.text
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db:
         assert db.execute("SELECT COUNT(*) FROM items_v1").fetchone() == (1,)
         assert db.execute("PRAGMA user_version").fetchone() == (2,)
 
 
-def test_a_newer_or_foreign_journal_is_refused(tmp_path: Path) -> None:
+def test_a_newer_or_foreign_journal_is_refused_and_left_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[sqlite3.Connection] = []
+    real_connect = sqlite3.connect
+
+    def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        opened.append(real_connect(*args, **kwargs))
+        return opened[-1]
+
     newer = tmp_path / "newer.sqlite"
-    with sqlite3.connect(newer) as db:
+    with contextlib.closing(sqlite3.connect(newer)) as db:
         db.execute("PRAGMA user_version = 9")
-    with pytest.raises(nf.ConfigurationError, match="format 9, written by a newer"):
-        Journal(newer)
     foreign = tmp_path / "notes.txt"
     foreign.write_text("not a database at all, just some text " * 100)
+    monkeypatch.setattr("neofin_async.bulk._journal.sqlite3.connect", connect)
+    with pytest.raises(nf.ConfigurationError, match="format 9, written by a newer"):
+        Journal(newer)
     with pytest.raises(nf.ConfigurationError, match="not a neofin-async journal"):
         Journal(foreign)
+    with pytest.raises(nf.ConfigurationError, match="cannot be opened"):
+        Journal(tmp_path / "missing" / "dir" / "j.sqlite")
+    assert len(opened) == 2
+    for db in opened:
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            db.execute("SELECT 1")
 
 
 async def test_sourced_items_are_skipped_without_being_loaded(tmp_path: Path) -> None:

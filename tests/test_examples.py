@@ -3,6 +3,7 @@ webhooks back into it), and the nightly ERP job as a subprocess."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -192,11 +193,10 @@ def test_erp_sync_against_a_served_api_reports_and_resumes_with_its_journal(
 ) -> None:
     erp_sync = load(EXAMPLES / "erp_sync.py")
     erp_sync.create_database(tmp_path / "erp.sqlite", 120)
-    with sqlite3.connect(tmp_path / "erp.sqlite") as db:
+    with contextlib.closing(sqlite3.connect(tmp_path / "erp.sqlite")) as db, db:
         db.execute("UPDATE receivables SET customer_tax_id = '123.456.789-00' WHERE id = 5")
         db.execute("UPDATE receivables SET total = '12,50' WHERE id = 9")
         db.execute("UPDATE receivables SET status = 'paid' WHERE id > 100")
-    db.close()
     emulator = Emulator(processing_delay=0.3)
     with emulator.serving() as server:
         keys = {
@@ -220,10 +220,9 @@ def test_erp_sync_against_a_served_api_reports_and_resumes_with_its_journal(
         assert len(emulator.billings) == 98
 
         # The same night, after the ERP fixed the two rows: only those are sent.
-        with sqlite3.connect(tmp_path / "erp.sqlite") as db:
+        with contextlib.closing(sqlite3.connect(tmp_path / "erp.sqlite")) as db, db:
             db.execute("UPDATE receivables SET customer_tax_id = '529.982.247-25' WHERE id = 5")
             db.execute("UPDATE receivables SET total = '12.50' WHERE id = 9")
-        db.close()
         done, report = run_erp_sync(tmp_path, "--confirm-interval", "0.1", env=keys)
         assert done.returncode == 0, done.stdout + done.stderr
         assert (report["accepted"], report["unchanged"], report["requests"]) == (100, 98, 1)

@@ -27,6 +27,7 @@ from ._asgi import (
     header,
     loads,
     read_body,
+    reason_phrase,
     respond,
 )
 from ._cli import (
@@ -85,6 +86,7 @@ __all__ = [
     "listening_socket",
     "loads",
     "read_body",
+    "reason_phrase",
     "respond",
     "run_emulator",
     "serve_app",

@@ -9,12 +9,21 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Iterable
 from functools import cached_property
-from http import HTTPStatus
 from types import TracebackType
 from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
 from .._constants import MAX_REQUEST_BYTES
-from ._asgi import BodyTooLarge, Headers, Receive, Scope, Send, dumps, read_body, respond
+from ._asgi import (
+    BodyTooLarge,
+    Headers,
+    Receive,
+    Scope,
+    Send,
+    dumps,
+    read_body,
+    reason_phrase,
+    respond,
+)
 from ._clock import Clock
 from ._faults import ConnectionDropped, FaultInjector, drop, enact
 from ._router import Abort, Answer, Request, Route, Router
@@ -100,7 +109,7 @@ class EmulatorApp(Generic[SettingsT]):
     def error_body(self, status: int) -> bytes:
         """The provider's body for a status it answers on its own: 413 (body too large),
         429 and 5xx (faults), 500 (a handler failed)."""
-        return dumps({"message": HTTPStatus(status).phrase})
+        return dumps({"message": reason_phrase(status)})
 
     def response_headers(self) -> Headers:
         """Headers of every answer: by default a fresh request id."""

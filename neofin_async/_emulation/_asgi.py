@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Awaitable, Callable, MutableMapping
+from http import HTTPStatus
 from typing import Any
 
 from .._constants import MAX_JSON_DEPTH, MAX_REQUEST_BYTES
@@ -80,6 +81,21 @@ async def read_body(receive: Receive, limit: int = MAX_REQUEST_BYTES) -> bytes:
         chunks.append(chunk)
         if not event.get("more_body", False):
             return b"".join(chunks)
+
+
+_CLASSIC_PHRASES = {
+    413: "Request Entity Too Large",
+    414: "Request-URI Too Long",
+    416: "Requested Range Not Satisfiable",
+    422: "Unprocessable Entity",
+}
+"""Phrases Python 3.13 renamed after RFC 9110 ("Content Too Large", ...); servers of the APIs
+emulated still send these."""
+
+
+def reason_phrase(status: int) -> str:
+    """The status's reason phrase as the emulated APIs write it, on every Python version."""
+    return _CLASSIC_PHRASES.get(status) or HTTPStatus(status).phrase
 
 
 def header(headers: Headers, name: bytes) -> bytes | None:

@@ -124,17 +124,22 @@ class Journal:
         self.migrated = False
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._open()
         except sqlite3.DatabaseError as exc:
-            raise ConfigurationError(
-                f"journal {self.path}: not a neofin-async journal ({exc})"
-            ) from None
+            raise ConfigurationError(f"journal {self.path}: cannot be opened ({exc})") from None
+        try:
+            self._open()
+        except BaseException as exc:
+            self._db.close()  # a refused file leaves no connection behind
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise ConfigurationError(
+                    f"journal {self.path}: not a neofin-async journal ({exc})"
+                ) from None
+            raise
 
     def _open(self) -> None:
         db = self._db
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            db.close()
             raise ConfigurationError(
                 f"journal {self.path} has format {version}, written by a newer neofin-async "
                 f"(this one reads format {SCHEMA_VERSION}): upgrade, or use another journal"

@@ -6,12 +6,20 @@ import base64
 import binascii
 import hmac
 from collections.abc import Iterable
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ..._emulation import IN_PROCESS_BASE_URL, Answer, Clock, EmulatorApp, Headers, Route, header
+from ..._emulation import (
+    IN_PROCESS_BASE_URL,
+    Answer,
+    Clock,
+    EmulatorApp,
+    Headers,
+    Route,
+    header,
+    reason_phrase,
+)
 from ._api import STATUS_MESSAGES, Api, status_answer
 from ._settings import DEFAULT_PRIVATE_KEY, DEFAULT_PUBLIC_KEY, EmulatorConfig
 from ._state import CustomerStore
@@ -67,7 +75,7 @@ class Emulator(EmulatorApp[EmulatorConfig]):
         return status_answer(400, "Invalid endpoint or method.")
 
     def error_body(self, status: int) -> bytes:
-        message = STATUS_MESSAGES.get(status) or f"{HTTPStatus(status).phrase}."
+        message = STATUS_MESSAGES.get(status) or f"{reason_phrase(status)}."
         return status_answer(status, message)[1]
 
     def configured(self) -> None:

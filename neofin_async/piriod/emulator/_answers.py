@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from http import HTTPStatus
-
-from ..._emulation import dumps
+from ..._emulation import dumps, reason_phrase
 
 
 def detail(text: str) -> bytes:
@@ -30,4 +28,4 @@ def for_status(status: int) -> bytes:
         return detail("Request was throttled.")
     if status >= 500:
         return detail("A server error occurred.")
-    return detail(HTTPStatus(status).phrase + ".")
+    return detail(reason_phrase(status) + ".")
