@@ -7,7 +7,6 @@ import errno
 import json
 import socket
 from dataclasses import dataclass
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from neofin_async._emulation import (
     header,
     listening_socket,
     loads,
+    reason_phrase,
 )
 from neofin_async.emulator import EmulatorConfig
 
@@ -61,7 +61,7 @@ class NotesEmulator(EmulatorApp[NotesSettings]):
         return 401, dumps({"detail": "Invalid token."})
 
     def error_body(self, status: int) -> bytes:
-        return dumps({"detail": HTTPStatus(status).phrase})
+        return dumps({"detail": reason_phrase(status)})
 
     def client(self, **options: Any) -> httpx.AsyncClient:
         token = {"authorization": f"Token {self.config.token}"}
