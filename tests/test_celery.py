@@ -179,14 +179,6 @@ async def test_a_sharded_run_survives_a_worker_killed_mid_shard(
 
         with anyio.fail_after(120):
             again = await upsert_sharded(str(path), 8, app=app, queue=cluster.queue, **spec)
-    print(
-        "TIMES",
-        report.elapsed,
-        again.elapsed,
-        report.unchanged,
-        [r.elapsed for r in report.runs],
-        [r.elapsed for r in again.runs],
-    )
     assert (again.total, again.accepted, again.unchanged) == (rows, rows, rows)
     assert again.requests == 0 and emulator.request_counts[UPSERTS] == first_requests
     app.close()
