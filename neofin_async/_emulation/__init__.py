@@ -6,7 +6,7 @@ an `EmulatorApp` subclass with its routes, authentication and bodies.
     EmulatorSettings the settings base (a frozen dataclass): fault knobs, rules, seed, logs
     FaultSettings, FaultRule   the fault knobs, and a rule applying them to some routes
     Router, Route, Request, Answer, Abort   the tiny router, what a handler sees and returns
-    dumps, loads, respond, read_body   strict compact JSON and ASGI plumbing
+    dumps, loads, respond, read_body, reason_phrase   strict compact JSON, ASGI plumbing
     Clock, ManualClock, EmulatorTransport, EmulatorServer, serve_app, listening_socket
     add_emulator_arguments, add_settings_arguments, settings_arguments, fault_arguments,
     run_emulator, emulator_main, PROVIDERS
