@@ -373,7 +373,7 @@ async def test_a_run_dying_before_its_record_never_leaves_a_stale_skip(tmp_path:
     path = tmp_path / "sync.sqlite"
     async with server.client() as client:
         await client.billings.bulk_upsert(day(3), journal=path)  # A
-        with pytest.raises(RuntimeError, match="killed"):
-            await client.billings.bulk_upsert(day(3, {1: 5}), journal=DiesBeforeRecording(path))
+        with DiesBeforeRecording(path) as dying, pytest.raises(RuntimeError, match="killed"):
+            await client.billings.bulk_upsert(day(3, {1: 5}), journal=dying)
         again = await client.billings.bulk_upsert(day(3), journal=path)  # A again
     assert again.unchanged == 2 and server.requests[-1][0]["amount"] == 1001  # item 1 resent
