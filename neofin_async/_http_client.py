@@ -114,4 +114,5 @@ def connection_error(exc: httpx.TransportError) -> APIConnectionError:
     ):
         return APITimeoutError(f"Request timed out ({type(exc).__name__})")
     what = type(cause).__name__ if from_aiohttp else type(exc).__name__
-    return APIConnectionError(f"Connection error: {what}: {exc}")
+    detail = str(exc) or "the connection broke before an answer"  # e.g. reset while reading
+    return APIConnectionError(f"Connection error: {what}: {detail}")

@@ -4,6 +4,7 @@ in-process, then over a real uvicorn socket on 127.0.0.1 (and `python -m`)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -273,7 +274,12 @@ async def test_served_faults_look_like_network_failures() -> None:
             with pytest.raises(nf.APIConnectionError) as dropped:
                 await client.billings.upsert(billing())
             assert not isinstance(dropped.value, nf.APITimeoutError)
-            assert "RemoteProtocolError" in str(dropped.value)
+            # closed without an answer: "disconnected" or, when the close resets the socket
+            # before the client reads (a race of the two processes), a read error
+            assert re.search(
+                r"RemoteProtocolError: Server disconnected|ReadError: the connection broke",
+                str(dropped.value),
+            )
             emulator.configure(drop_rate=0.0, hang_rate=1.0)
             with pytest.raises(nf.APITimeoutError):  # a short timeout only where it must hit
                 await client.with_options(timeout=0.3).billings.retrieve("inv-1")

@@ -220,6 +220,14 @@ async def test_connection_error(api: respx.MockRouter, make: Make, backend: str)
     assert info.value.__cause__ is None and info.value.__context__ is None
 
 
+async def test_a_connection_error_without_text_still_says_what_happened(
+    client: nf.NeofinClient, api: respx.MockRouter
+) -> None:
+    api.get(RETRIEVE).mock(side_effect=httpx.ReadError(""))  # a reset while reading
+    with pytest.raises(nf.APIConnectionError, match="ReadError: the connection broke before"):
+        await retrieve(client)
+
+
 @pytest.mark.parametrize(
     "exc", [httpx.ConnectTimeout, httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout]
 )
