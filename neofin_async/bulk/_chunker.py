@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterable, Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Generic, TypeVar
@@ -64,17 +64,12 @@ class _Source:
             return batch
         assert self._async is not None
         batch = []
-        async for item in _take(self._async, count):
-            batch.append(item)
+        for _ in range(count):
+            try:
+                batch.append(await anext(self._async))
+            except StopAsyncIteration:
+                break
         return batch
-
-
-async def _take(items: AsyncIterator[Any], count: int) -> AsyncIterator[Any]:
-    for _ in range(count):
-        try:
-            yield await anext(items)
-        except StopAsyncIteration:
-            return
 
 
 @dataclass
