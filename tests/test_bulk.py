@@ -286,6 +286,24 @@ async def test_deadline_leaves_the_rest_not_sent() -> None:
     assert {e.status for e in result.errors} == {"not_sent"}
 
 
+async def test_deadline_stops_a_run_whose_slots_are_free() -> None:
+    """A slow input, a fast API: every slot is free when the deadline passes."""
+
+    async def slow_input() -> AsyncIterator[dict[str, Any]]:
+        for i in range(1000):
+            await anyio.sleep(0.002)
+            yield billing(i)
+
+    async with client_for(queued) as client:
+        result = await client.billings.bulk_upsert(
+            slow_input(), concurrency=8, chunk_size=5, deadline=0.1, drain_limit=20
+        )
+    assert isinstance(result.stopped_by, TimeoutError)
+    assert 5 <= result.accepted < 500 and result.input_unread
+    assert {e.status for e in result.errors} == {"not_sent"}
+    assert_accounted(result, result.accepted + result.not_sent)
+
+
 async def test_cancellation_leaves_no_task_behind() -> None:
     started = anyio.Event()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import types
 import typing
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -930,6 +931,32 @@ def test_named_extra_fields_are_sent_unchanged() -> None:
     assert sent["customer_document"] == VALID_CNPJ  # the known fields are still normalised
     body = json.loads(encode_batch("billings", [item, billing()]))
     assert body["billings"][0]["erp_code"] == "A-17" and "erp_code" not in body["billings"][1]
+
+
+class _Tagged(nf.BillingInput):
+    erp_code: str = "A-1"
+
+
+class _Upper(nf.BillingInput):
+    def to_json(self) -> bytes:
+        return super().to_json().replace(b"bolepix", b"BOLEPIX")
+
+
+@pytest.mark.parametrize(
+    "batch",
+    [
+        pytest.param(lambda: [billing(), billing(amount=2)], id="one model"),
+        pytest.param(lambda: [passed(billing_item(erp=i), {"erp"}) for i in range(3)], id="extras"),
+        pytest.param(lambda: [billing(), passed(billing_item(erp=1), {"erp"})], id="mixed"),
+        pytest.param(lambda: [_Tagged.model_validate(billing_item())] * 2, id="subclass"),
+        pytest.param(lambda: [_Upper.model_validate(billing_item())] * 2, id="own to_json"),
+    ],
+)
+def test_a_batch_is_sent_as_its_items_to_json(batch: Callable[[], list[nf.BillingInput]]) -> None:
+    items = batch()
+    expected = b'{"billings":[%s]}' % b",".join(item.to_json() for item in items)
+    assert encode_batch("billings", items) == expected
+    assert encode_batch("billings", iter(items)) == expected
 
 
 def test_other_unknown_fields_are_still_refused_with_a_hint() -> None:

@@ -243,9 +243,7 @@ class _Run(Generic[T]):
         async with results:
             async with anyio.create_task_group() as senders:
                 while self.stopped_by is None:
-                    with anyio.CancelScope(deadline=deadline) as self.slot_wait:
-                        await slots.acquire()
-                    if self.slot_wait.cancel_called:
+                    if not await self._take_slot(slots, deadline):
                         if self.stopped_by is None:
                             self.stopped_by = TimeoutError(
                                 f"deadline of {options.deadline}s reached"
@@ -271,6 +269,16 @@ class _Run(Generic[T]):
                 reason = f"not sent: the run stopped ({self.stopped_by})"
                 ranges, self.input_unread = await self.chunker.drain(reason, options.drain_limit)
                 _emit(results, (ChunkResult(-1, not_sent=ranges), False, []))
+
+    async def _take_slot(self, slots: anyio.Semaphore, deadline: float) -> bool:
+        """Take a free slot, waiting for one until `deadline`; False if stopped or too late.
+        A free slot is taken without a checkpoint: the chunker's read is one."""
+        if slots.value and (deadline == math.inf or anyio.current_time() < deadline):
+            slots.acquire_nowait()
+            return True
+        with anyio.CancelScope(deadline=deadline) as self.slot_wait:
+            await slots.acquire()
+        return not self.slot_wait.cancel_called
 
     def _leftover(self, chunk: Chunk[T]) -> ChunkResult:
         """A chunk the run will not send (stopped), or stopped waiting for (in flight)."""
@@ -320,7 +328,8 @@ class _Run(Generic[T]):
                     )
                 )
 
-        await self._forget_replaced(entries)
+        if self.journal is not None:
+            await self._forget_replaced(entries)
         try:
             answer = await self.engine._send([entry.item for entry in entries], retried)
         except AuthenticationError as exc:
@@ -329,6 +338,17 @@ class _Run(Generic[T]):
             answer = Answer(failed=dict.fromkeys(range(len(entries)), exc))
         result.requests += answer.requests
         result.request_id = answer.request_id
+        if answer.rejected or answer.failed or self.journal is not None:
+            records = self._fold(answer, entries, result)
+        else:  # the usual answer: every item accepted, nothing to journal
+            result.accepted += [(entry.index, entry.key) for entry in entries]
+            records = []
+        return result, records, answer.stop or self._unreachable(answer, len(entries))
+
+    def _fold(
+        self, answer: Answer, entries: list[Entry[T]], result: ChunkResult
+    ) -> list[JournalRecord]:
+        """Each item's state from the answer, into `result`; what to journal of them."""
         records: list[JournalRecord] = []
         journaled = self.journal is not None
         for position, entry in enumerate(entries):
@@ -346,7 +366,7 @@ class _Run(Generic[T]):
                 result.accepted.append((entry.index, entry.key))
             if journaled and entry.key is not None:
                 records.append(_record(entry, state, message))
-        return result, records, answer.stop or self._unreachable(answer, len(entries))
+        return records
 
     async def _forget_replaced(self, entries: list[Entry[T]]) -> None:
         """Before a changed item goes out, the journal forgets what was accepted for its key:

@@ -6,12 +6,12 @@ import difflib
 import re
 import typing
 from collections.abc import Collection, Iterable, Mapping
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Literal, TypeVar
 
 import pydantic
 from pydantic import BaseModel, ConfigDict
-from pydantic_core import SchemaValidator
+from pydantic_core import SchemaSerializer, SchemaValidator
 
 from .._exceptions import ConfigurationError, InvalidItemError
 from ._types import PATTERN_MESSAGES, json_value_error, shown
@@ -196,5 +196,19 @@ def _validate_with_extras(
 
 
 def encode_batch(key: str, items: Iterable[InputModel]) -> bytes:
-    """`{"<key>": [item, ...]}` as compact JSON bytes, without an intermediate dict."""
-    return b'{"%s":[%s]}' % (key.encode(), b",".join(item.to_json() for item in items))
+    """`{"<key>": [item, ...]}` as compact JSON bytes, without an intermediate dict. Items of
+    one model (the usual batch) are serialised in one call, else each by its `to_json()`."""
+    models = list(items)
+    kind = type(models[0]) if models else InputModel
+    if kind.to_json is InputModel.to_json and all(type(m) is kind for m in models):
+        array = _list_serializer(kind).to_json(models, exclude_none=True)
+    else:
+        array = b"[%s]" % b",".join(item.to_json() for item in models)
+    return b'{"%s":%s}' % (key.encode(), array)
+
+
+@lru_cache(maxsize=64)
+def _list_serializer(model: type[InputModel]) -> SchemaSerializer:
+    """Serialises a `list[model]` exactly as `to_json()` would each item (a subclass's own
+    fields, such as passed-through extras, need that subclass's serializer)."""
+    return pydantic.TypeAdapter(list[model]).serializer  # type: ignore[valid-type]
