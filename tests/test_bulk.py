@@ -304,6 +304,24 @@ async def test_deadline_stops_a_run_whose_slots_are_free() -> None:
     assert_accounted(result, result.accepted + result.not_sent)
 
 
+async def test_a_long_run_of_invalid_items_lets_other_tasks_run() -> None:
+    """Filling a chunk past thousands of refused items yields to the loop as it reads."""
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await anyio.sleep(0)
+
+    async with client_for(queued) as client, anyio.create_task_group() as tg:
+        tg.start_soon(ticker)
+        result = await client.billings.bulk_upsert([invalid(i) for i in range(20_000)])
+        tg.cancel_scope.cancel()
+    assert result.invalid == 20_000
+    assert ticks >= 100  # a checkpoint per chunk's worth read (about 400); without one, 4
+
+
 async def test_cancellation_leaves_no_task_behind() -> None:
     started = anyio.Event()
 
