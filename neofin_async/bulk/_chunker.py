@@ -111,6 +111,8 @@ class Chunker(Generic[T]):
         self._journal = journal
         self._window: deque[tuple[int, Any]] = deque()
         self._known: dict[str, JournalEntry] = {}
+        self._asked: set[str] = set()
+        """The keys `_known` answers for: asked of the journal, accepted or not."""
         self._index = 0
         self._number = 0
         self.exhausted = False
@@ -125,7 +127,11 @@ class Chunker(Generic[T]):
                 break
             index, raw = window.popleft()
             if self._journal is not None:
-                await self._place(index, raw, chunk)
+                entry = self._candidate(index, raw, chunk)
+                if entry is not None:
+                    if entry.key is not None and entry.key not in self._asked:
+                        await self._ask({entry.key})  # validation changed the key
+                    self._place(entry, chunk)
                 continue
             if isinstance(raw, Sourced):
                 raw = raw.load()
@@ -143,9 +149,15 @@ class Chunker(Generic[T]):
             self._window.extend(enumerate(batch, start=self._index))
             self._index += len(batch)
         if self._journal is not None and self._window:
-            keys = {k for _, raw in self._window if (k := self._raw_key(raw)) is not None}
-            self._known = await self._journal.store.accepted(self._journal.scope, keys)
+            self._known, self._asked = {}, set()
+            await self._ask({k for _, raw in self._window if (k := self._raw_key(raw)) is not None})
         return bool(self._window)
+
+    async def _ask(self, keys: set[str]) -> None:
+        """Learn from the journal what was accepted for `keys`."""
+        assert self._journal is not None
+        self._known.update(await self._journal.store.accepted(self._journal.scope, keys))
+        self._asked |= keys
 
     def _raw_key(self, raw: Any) -> str | None:
         if isinstance(raw, Sourced):
@@ -175,8 +187,9 @@ class Chunker(Generic[T]):
             return None
         return Entry(index, key, item)
 
-    async def _place(self, index: int, raw: Any, chunk: Chunk[T]) -> None:
-        """Place an item when a journal is kept: skipped when unchanged, else an entry."""
+    def _candidate(self, index: int, raw: Any, chunk: Chunk[T]) -> Entry[T] | None:
+        """With a journal: the item as an entry with its content hash, or None when it is
+        refused, or skipped as unchanged on its source digest (`Sourced`)."""
         assert self._journal is not None
         source = None
         if isinstance(raw, Sourced):
@@ -185,23 +198,22 @@ class Chunker(Generic[T]):
             duplicate = self._duplicate_of(raw.key, index)
             if known is not None and known.source == source and duplicate is None:
                 chunk.unchanged.append((index, raw.key))
-                return
+                return None
             raw = raw.load()
         entry = self._validated(index, raw, chunk)
-        if entry is None:
+        if entry is not None:
+            entry.source = source
+            if entry.key is not None:
+                entry.content = content_hash(self._journal.content(entry.item))
+        return entry
+
+    def _place(self, entry: Entry[T], chunk: Chunk[T]) -> None:
+        """Skip an entry whose key was accepted before with the same content, else send it."""
+        known = self._known.get(entry.key) if entry.key is not None else None
+        if known is not None and known.content == entry.content:
+            chunk.unchanged.append((entry.index, entry.key))
             return
-        entry.source = source
-        key = entry.key
-        if key is not None:
-            entry.content = content_hash(self._journal.content(entry.item))
-            known = self._known.get(key)
-            if known is None and key != self._raw_key(raw):  # validation changed the key
-                found = await self._journal.store.accepted(self._journal.scope, [key])
-                known = found.get(key)
-            if known is not None and known.content == entry.content:
-                chunk.unchanged.append((index, key))
-                return
-            entry.previous = known
+        entry.previous = known
         chunk.entries.append(entry)
 
     def _duplicate_of(self, key: str | None, index: int) -> int | None:

@@ -19,7 +19,6 @@ import os
 import sqlite3
 import time
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
@@ -44,19 +43,17 @@ class JournalScope(NamedTuple):
     resource: str
 
 
-@dataclass(frozen=True, slots=True)
-class JournalEntry:
+class JournalEntry(NamedTuple):
     """What a journal remembers of a key accepted before."""
 
     content: bytes
     source: bytes | None
 
 
-@dataclass(frozen=True, slots=True)
-class JournalRecord:
+class JournalRecord(NamedTuple):
     """One item's outcome, written when its chunk ends. `content` and `source`: what the
     server now holds as far as the run knows (the item's own, once accepted; for a rejected
-    change, what was accepted before)."""
+    change, what was accepted before). A named tuple: one is made per item sent."""
 
     key: str
     state: ItemState
