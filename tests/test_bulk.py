@@ -312,7 +312,7 @@ async def test_a_long_run_of_invalid_items_lets_other_tasks_run() -> None:
         nonlocal ticks
         while True:
             ticks += 1
-            await anyio.sleep(0)
+            await anyio.lowlevel.checkpoint()
 
     async with client_for(queued) as client, anyio.create_task_group() as tg:
         tg.start_soon(ticker)
