@@ -304,8 +304,15 @@ async def test_deadline_stops_a_run_whose_slots_are_free() -> None:
     assert_accounted(result, result.accepted + result.not_sent)
 
 
-async def test_a_long_run_of_invalid_items_lets_other_tasks_run() -> None:
+async def invalid_items(count: int) -> AsyncIterator[dict[str, Any]]:
+    for i in range(count):
+        yield invalid(i)  # an async input that never suspends on its own
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_a_long_run_of_invalid_items_lets_other_tasks_run(kind: str) -> None:
     """Filling a chunk past thousands of refused items yields to the loop as it reads."""
+    items = [invalid(i) for i in range(20_000)] if kind == "sync" else invalid_items(20_000)
     ticks = 0
 
     async def ticker() -> None:
@@ -316,7 +323,7 @@ async def test_a_long_run_of_invalid_items_lets_other_tasks_run() -> None:
 
     async with client_for(queued) as client, anyio.create_task_group() as tg:
         tg.start_soon(ticker)
-        result = await client.billings.bulk_upsert([invalid(i) for i in range(20_000)])
+        result = await client.billings.bulk_upsert(items)
         tg.cancel_scope.cancel()
     assert result.invalid == 20_000
     assert ticks >= 100  # a checkpoint per chunk's worth read (about 400); without one, 4

@@ -48,9 +48,10 @@ class Chunk(Generic[T]):
 
 
 class _Source:
-    """The input, read in batches: a sync iterable without an async generator per item (a
-    checkpoint per batch keeps the loop responsive), an async one item by item. The input's
-    iterator is the caller's: it is not closed here."""
+    """The input, read in batches: a sync iterable without an async generator per item, an
+    async one item by item. A checkpoint per batch keeps the loop responsive, also for an
+    async input that never suspends. The input's iterator is the caller's: it is not closed
+    here."""
 
     def __init__(self, items: Iterable[Any] | AsyncIterable[Any]) -> None:
         self._async = aiter(items) if isinstance(items, AsyncIterable) else None
@@ -60,15 +61,15 @@ class _Source:
         """Up to `count` items; fewer only at the end of the input."""
         if self._sync is not None:
             batch = list(islice(self._sync, count))
-            await anyio.lowlevel.checkpoint()
-            return batch
-        assert self._async is not None
-        batch = []
-        for _ in range(count):
-            try:
-                batch.append(await anext(self._async))
-            except StopAsyncIteration:
-                break
+        else:
+            assert self._async is not None
+            batch = []
+            for _ in range(count):
+                try:
+                    batch.append(await anext(self._async))
+                except StopAsyncIteration:
+                    break
+        await anyio.lowlevel.checkpoint()
         return batch
 
 
