@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import anyio.lowlevel
 import pytest
 import respx
 
@@ -53,6 +54,19 @@ def customer_item(**overrides: Any) -> dict[str, Any]:
     item: dict[str, Any] = {"document": VALID_CPF, "integration_identifier": "cust-1"}
     item.update(overrides)
     return item
+
+
+class Ticks:
+    """How often a background task got to run: `tg.start_soon(ticks.run)`, then `ticks.count`
+    says whether the loop stayed responsive meanwhile."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def run(self) -> None:
+        while True:
+            self.count += 1
+            await anyio.lowlevel.checkpoint()
 
 
 class Sleeps(list[float]):

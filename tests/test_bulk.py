@@ -12,6 +12,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from conftest import Ticks
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -313,20 +314,13 @@ async def invalid_items(count: int) -> AsyncIterator[dict[str, Any]]:
 async def test_a_long_run_of_invalid_items_lets_other_tasks_run(kind: str) -> None:
     """Filling a chunk past thousands of refused items yields to the loop as it reads."""
     items = [invalid(i) for i in range(20_000)] if kind == "sync" else invalid_items(20_000)
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await anyio.lowlevel.checkpoint()
-
+    ticks = Ticks()
     async with client_for(queued) as client, anyio.create_task_group() as tg:
-        tg.start_soon(ticker)
+        tg.start_soon(ticks.run)
         result = await client.billings.bulk_upsert(items)
         tg.cancel_scope.cancel()
     assert result.invalid == 20_000
-    assert ticks >= 100  # a checkpoint per chunk's worth read (about 400); without one, 4
+    assert ticks.count >= 100  # a checkpoint per chunk's worth read (about 400); without, 4
 
 
 async def test_cancellation_leaves_no_task_behind() -> None:

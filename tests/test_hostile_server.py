@@ -20,7 +20,7 @@ import anyio
 import anyio.lowlevel
 import httpx
 import pytest
-from conftest import API_KEY, SECRET_KEY, billing_item
+from conftest import API_KEY, SECRET_KEY, Ticks, billing_item
 
 import neofin_async as nf
 from neofin_async._constants import MAX_ITEM_MESSAGE_LENGTH, MAX_RESPONSE_BYTES
@@ -282,22 +282,15 @@ async def test_an_endless_input_after_a_stop_can_be_cancelled() -> None:
 
 
 async def test_the_loop_keeps_running_while_a_long_input_drains() -> None:
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await anyio.lowlevel.checkpoint()
-
+    ticks = Ticks()
     forbidden = payload({"message": "Invalid API Keys"}, 403)
     async with client_for(forbidden) as client, anyio.create_task_group() as tg:
-        tg.start_soon(ticker)
+        tg.start_soon(ticks.run)
         result = await client.billings.bulk_upsert(
             billing_item(integration_identifier=f"x{i}") for i in range(300_000)
         )
         tg.cancel_scope.cancel()
-    assert result.not_sent == 300_000 - 50 and ticks > 100
+    assert result.not_sent == 300_000 - 50 and ticks.count > 100
 
 
 # -- socket-level hostility -------------------------------------------------------------------
