@@ -25,7 +25,7 @@ from yarl import URL
 
 from ._constants import MAX_RESPONSE_BYTES
 from ._exceptions import APIConnectionError, APITimeoutError
-from ._exchange import Answer, overall_timeout, took_too_long
+from ._exchange import Answer, connection_failed, overall_timeout, took_too_long
 
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 """httpx's own default, for a client made without `limits` (ours always pass them)."""
@@ -118,7 +118,7 @@ class AiohttpExchange:
         except (TimeoutError, asyncio.TimeoutError):  # the whole attempt's (distinct on 3.10)
             failure = took_too_long(self.deadline)
         except aiohttp.ClientError as exc:
-            failure = APIConnectionError(f"Connection error: {type(exc).__name__}: {exc}")
+            failure = connection_failed(type(exc).__name__, exc)
         # Raised here, outside the except block: no __context__ holding the request.
         raise failure
 

@@ -8,7 +8,7 @@ from typing import Protocol
 
 import httpx
 
-from ._exceptions import APITimeoutError
+from ._exceptions import APIConnectionError, APITimeoutError
 
 Answer = tuple[int, httpx.Headers, "bytes | None"]
 """Status, headers and body of an answer; the body is None when it exceeded
@@ -38,3 +38,10 @@ def overall_timeout(timeout: httpx.Timeout) -> float | None:
 
 def took_too_long(seconds: float | None) -> APITimeoutError:
     return APITimeoutError(f"Request timed out: took longer than {seconds}s")
+
+
+def connection_failed(what: str, exc: BaseException) -> APIConnectionError:
+    """The error for a connection that failed with `exc` (named `what`); one without text of
+    its own says the connection broke (e.g. a reset while reading)."""
+    detail = str(exc) or "the connection broke before an answer"
+    return APIConnectionError(f"Connection error: {what}: {detail}")

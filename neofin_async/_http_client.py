@@ -11,7 +11,7 @@ import httpx
 
 from ._constants import MAX_KEEPALIVE_CONNECTIONS, MAX_RESPONSE_BYTES
 from ._exceptions import APIConnectionError, APITimeoutError, ConfigurationError
-from ._exchange import Answer, Exchange, overall_timeout, took_too_long
+from ._exchange import Answer, Exchange, connection_failed, overall_timeout, took_too_long
 
 HTTP_BACKENDS = ("httpx", "aiohttp")
 
@@ -113,6 +113,4 @@ def connection_error(exc: httpx.TransportError) -> APIConnectionError:
         from_aiohttp and not isinstance(cause, (TimeoutError, asyncio.TimeoutError))
     ):
         return APITimeoutError(f"Request timed out ({type(exc).__name__})")
-    what = type(cause).__name__ if from_aiohttp else type(exc).__name__
-    detail = str(exc) or "the connection broke before an answer"  # e.g. reset while reading
-    return APIConnectionError(f"Connection error: {what}: {detail}")
+    return connection_failed(type(cause).__name__ if from_aiohttp else type(exc).__name__, exc)

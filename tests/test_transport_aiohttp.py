@@ -187,6 +187,24 @@ async def test_aiohttp_timeout_and_refused_connection_are_api_errors(
 
 
 @needs_aiohttp
+async def test_aiohttp_connection_error_without_text_still_says_what_happened(
+    serve: Callable[..., Awaitable[Server]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import aiohttp
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise aiohttp.ClientOSError()  # aiohttp's own errors can carry no text
+
+    server = await serve(queued)
+    async with client_for(server, http_backend="aiohttp", max_retries=0) as client:
+        session = client._pipeline._exchange.session()  # type: ignore[attr-defined]
+        monkeypatch.setattr(session, "request", broken)
+        with pytest.raises(nf.APIConnectionError) as info:
+            await client.billings.retrieve("order-1")
+    assert "ClientOSError: the connection broke before an answer" in str(info.value)
+
+
+@needs_aiohttp
 async def test_aiohttp_session_closed_with_client_and_shared_by_copies(
     serve: Callable[..., Awaitable[Server]],
 ) -> None:
