@@ -148,7 +148,59 @@ async def test_a_first_format_journal_is_migrated_never_misread(
     assert "older neofin-async" in caplog.text
     with contextlib.closing(sqlite3.connect(path)) as db:
         assert db.execute("SELECT COUNT(*) FROM items_v1").fetchone() == (1,)
-        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert db.execute("PRAGMA user_version").fetchone() == (3,)
+
+
+FORMAT_2 = """
+CREATE TABLE items (
+    tenant TEXT NOT NULL, provider TEXT NOT NULL, resource TEXT NOT NULL, key TEXT NOT NULL,
+    state TEXT NOT NULL, content BLOB, source BLOB, message TEXT NOT NULL DEFAULT '',
+    updated_at REAL NOT NULL, PRIMARY KEY (tenant, provider, resource, key)
+) WITHOUT ROWID
+"""
+
+
+def as_format_2(path: Path) -> None:
+    """Rewrite a journal as neofin-async wrote them before format 3: the scope's three names
+    in every row."""
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.execute("ALTER TABLE items RENAME TO items_v3")
+        db.execute(FORMAT_2)
+        db.execute(
+            "INSERT INTO items SELECT tenant, provider, resource, key, state, content, source, "
+            "message, updated_at FROM items_v3 JOIN scopes ON scopes.id = items_v3.scope"
+        )
+        db.execute("DROP TABLE items_v3")
+        db.execute("DROP TABLE scopes")
+        db.execute("PRAGMA user_version = 2")
+
+
+async def test_a_second_format_journal_is_converted_in_place_its_entries_kept(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v2.sqlite"
+    server = Recorder()
+    async with server.client() as client:
+        await client.billings.bulk_upsert(day(30), journal=path)
+        await client.billings.bulk_upsert(day(4, {3: 5}), journal=path, tenant="acme")
+        changed = await client.billings.bulk_upsert(day(2, {1: 7}), journal=path, tenant="acme")
+        assert changed.accepted == 2
+        as_format_2(path)
+        sent = len(server.sent)
+        again = await client.billings.bulk_upsert(day(30), journal=path)
+        acme = await client.billings.bulk_upsert(day(4, {3: 5, 1: 7}), journal=path, tenant="acme")
+    assert (again.unchanged, again.requests) == (30, 0)
+    assert (acme.unchanged, acme.requests) == (4, 0)  # the last content of each key
+    assert len(server.sent) == sent
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (3,)
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+        assert "items_v2" not in tables
+        assert db.execute("SELECT COUNT(*) FROM scopes").fetchone() == (2,)
+    with Journal(path) as j:
+        assert j.counts() == {"accepted": 34}
+        assert j.counts(JournalScope("acme", "neofin", "billings")) == {"accepted": 4}
+        assert j.counts(JournalScope("nobody", "neofin", "billings")) == {}
 
 
 def test_a_newer_or_foreign_journal_is_refused_and_left_closed(

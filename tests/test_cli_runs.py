@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gc
 import signal
 import sqlite3
 import subprocess
@@ -27,6 +28,7 @@ from test_cli import (
     write_sample,
 )
 
+from neofin_async.cli import _progress, main
 from neofin_async.cli._sample import BILLING_COLUMNS
 from neofin_async.exports import write_records
 
@@ -110,6 +112,28 @@ def test_two_exports_sharing_a_journal_do_not_disturb_each_other(
                 str(journal), "--report", str(tmp_path / "r.json"))  # fmt: skip
     assert again.returncode == 0 and load(tmp_path / "r.json")["unchanged"] == 60
     assert emulator.sent_in(2) == []
+
+
+def test_a_run_leaves_its_startup_objects_out_of_collection_only_while_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Full collections would walk every module and schema loaded before the run, over and
+    over in a long re-run: the command freezes them while it streams, and unfreezes them
+    after (a caller of `main()` in its own process gets them back)."""
+    export = tmp_path / "export.csv"
+    write_sample(export, 120)
+    frozen: list[int] = []
+    update = _progress.Reporter.update
+
+    def recording(self: _progress.Reporter, progress: Any) -> None:
+        frozen.append(gc.get_freeze_count())
+        update(self, progress)
+
+    monkeypatch.setattr(_progress.Reporter, "update", recording)
+    assert gc.get_freeze_count() == 0
+    assert main(["upsert", "billings", str(export)]) == 0, capsys.readouterr().err
+    assert frozen and min(frozen) > 1000  # everything loaded before the run: thousands
+    assert gc.get_freeze_count() == 0
 
 
 # -- duplicates ----------------------------------------------------------------------------------
