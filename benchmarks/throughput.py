@@ -121,7 +121,7 @@ async def latency_bound(
     tls: bool = False,
 ) -> dict[str, Any]:
     """Items/s with `latency` s added per request, as a fraction of `c * 50 / latency`: the
-    plain contenders, and the httpx pool as it was (every connection kept alive)."""
+    plain contenders, and the httpx pool capped at 20 idle connections (lever 4, reverted)."""
     contenders = {name: CONTENDERS[name] for name in PLAIN} | POOL_CONTENDERS
     summaries: dict[str, dict[int, dict[str, float]]] = {}
     with servers.sink(latency=latency, tls=tls) as target:

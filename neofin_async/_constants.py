@@ -20,8 +20,6 @@ DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_CONNECTIONS = 100
 """Connections the client keeps open: at least the largest bulk `concurrency` you use."""
-MAX_KEEPALIVE_CONNECTIONS = 20
-"""Idle connections the default (httpx) backend keeps open (see `create_http_client`)."""
 ENV_HTTP_BACKEND = "NEOFIN_HTTP_BACKEND"
 DEFAULT_HTTP_BACKEND = "httpx"
 

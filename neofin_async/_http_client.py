@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import anyio
 import httpx
 
-from ._constants import MAX_KEEPALIVE_CONNECTIONS, MAX_RESPONSE_BYTES
+from ._constants import MAX_RESPONSE_BYTES
 from ._exceptions import APIConnectionError, APITimeoutError, ConfigurationError
 from ._exchange import Answer, Exchange, connection_failed, overall_timeout, took_too_long
 
@@ -17,21 +17,22 @@ HTTP_BACKENDS = ("httpx", "aiohttp")
 
 
 def create_http_client(backend: str, *, max_connections: int) -> httpx.AsyncClient:
-    """An `httpx.AsyncClient` whose pool opens up to `max_connections` connections.
+    """An `httpx.AsyncClient` whose pool opens up to `max_connections` connections and keeps
+    them all alive between requests.
 
-    `"httpx"` is httpx's default transport (httpcore), keeping at most
-    `MAX_KEEPALIVE_CONNECTIONS` idle connections: on every request httpcore's pool polls
-    each idle connection's socket and counts all connections once per idle one, which with
-    more than ~20 costs more CPU than reopening a connection, a TLS handshake included
-    (at concurrency 64 and 50 ms per request: 110 -> 84 us of CPU per item over TLS).
-    `"aiohttp"` sends through aiohttp's connector (the `neofin-async[aiohttp]` extra), whose
-    pool keeps every connection alive; the client's own requests bypass httpx's client layer
-    (see `neofin_async._aiohttp`)."""
+    `"httpx"` is httpx's default transport (httpcore). `"aiohttp"` sends through aiohttp's
+    connector (the `neofin-async[aiohttp]` extra); the client's own requests bypass httpx's
+    client layer (see `neofin_async._aiohttp`). httpcore's pool polls every idle connection
+    on each request; keeping at most 20 idle was cheaper with the engine of early issue 13,
+    which put many requests into the pool at once, but no longer is: at concurrency 64 and
+    50 ms per request over TLS, 0.19 -> 0.25 of the theoretical rate and 80 -> 62 us of CPU
+    per item with every connection kept (equal over plain HTTP; benchmarks/README.md)."""
     if max_connections < 1:
         raise ConfigurationError(f"max_connections must be at least 1, got {max_connections}")
+    limits = httpx.Limits(
+        max_connections=max_connections, max_keepalive_connections=max_connections
+    )
     if backend == "httpx":
-        keepalive = min(max_connections, MAX_KEEPALIVE_CONNECTIONS)
-        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=keepalive)
         return httpx.AsyncClient(limits=limits)
     if backend == "aiohttp":
         try:
@@ -42,9 +43,6 @@ def create_http_client(backend: str, *, max_connections: int) -> httpx.AsyncClie
             ) from None
         from ._aiohttp import AiohttpClient
 
-        limits = httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        )
         return AiohttpClient(limits=limits)
     raise ConfigurationError(
         f"Unknown http_backend {backend!r}; use one of {', '.join(map(repr, HTTP_BACKENDS))}"
