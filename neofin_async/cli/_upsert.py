@@ -125,9 +125,9 @@ async def _send(
 @contextmanager
 def _startup_frozen() -> Iterator[None]:
     """Leave what exists before the run (modules, schemas, the client: ~60,000 objects) out
-    of the garbage collector's full collections while it runs: each of them walked all of it,
-    a tenth of a nightly re-run's time. Unfrozen after, so a caller running `main()` in its
-    own process loses nothing to collection."""
+    of the garbage collector's full collections while it streams: each full collection walked
+    all of it, a tenth of a nightly re-run's time. Unfrozen after, so that a caller running
+    `main()` in its own process loses nothing to collection."""
     gc.freeze()
     try:
         yield
