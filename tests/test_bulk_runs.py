@@ -203,6 +203,48 @@ async def test_a_second_format_journal_is_converted_in_place_its_entries_kept(
         assert j.counts(JournalScope("nobody", "neofin", "billings")) == {}
 
 
+async def test_a_journal_converted_by_another_process_meanwhile_is_converted_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "shared.sqlite"
+    server = Recorder()
+    async with server.client() as client:
+        await client.billings.bulk_upsert(day(5), journal=path)
+    as_format_2(path)
+    real_connect = sqlite3.connect
+    raced: list[bool] = []
+
+    class Racing:
+        """A connection on which, while it waits for the write lock, another process opens
+        the same file (and converts it)."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self.db = real_connect(*args, **kwargs)
+
+        def execute(self, sql: str, *params: Any) -> sqlite3.Cursor:
+            if sql == "BEGIN IMMEDIATE" and not raced:
+                raced.append(True)
+                Journal(path).close()
+            return self.db.execute(sql, *params)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.db, name)
+
+        def __enter__(self) -> sqlite3.Connection:
+            return self.db.__enter__()
+
+        def __exit__(self, *exc_info: Any) -> None:
+            self.db.__exit__(*exc_info)
+
+    monkeypatch.setattr("neofin_async.bulk._journal.sqlite3.connect", Racing)
+    with Journal(path) as j:
+        assert raced and j.counts() == {"accepted": 5}
+    monkeypatch.undo()
+    async with server.client() as client:
+        again = await client.billings.bulk_upsert(day(5), journal=path)
+    assert (again.unchanged, again.requests) == (5, 0)
+
+
 def test_a_newer_or_foreign_journal_is_refused_and_left_closed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

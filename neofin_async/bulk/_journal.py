@@ -161,26 +161,34 @@ class Journal:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         if version < SCHEMA_VERSION:
-            columns = {row[1] for row in db.execute("PRAGMA table_info(items)")}
             with db:
                 db.execute("BEGIN IMMEDIATE")
-                if "idx" in columns:  # format 1: by input position, no content
-                    db.execute("ALTER TABLE items RENAME TO items_v1")
-                    self.migrated = True
-                    logger.warning(
-                        "journal %s was written by an older neofin-async (by input position); "
-                        "migrated: the items it recorded carry no content and are sent once more",
-                        self.path,
-                    )
-                elif "tenant" in columns:  # format 2: the scope's names in every key
-                    db.execute("ALTER TABLE items RENAME TO items_v2")
-                elif columns:
-                    raise ConfigurationError(f"journal {self.path}: unknown table layout")
-                _script(db, _SCHEMA)
-                if "tenant" in columns:
-                    _script(db, _FROM_FORMAT_2)
-                    logger.info("journal %s converted to format %d", self.path, SCHEMA_VERSION)
-                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                self._upgrade()
+
+    def _upgrade(self) -> None:
+        """Bring the file to this format, under the write lock: another process may have done
+        it while this one waited for the lock."""
+        db = self._db
+        if db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return
+        columns = {row[1] for row in db.execute("PRAGMA table_info(items)")}
+        if "idx" in columns:  # format 1: by input position, no content
+            db.execute("ALTER TABLE items RENAME TO items_v1")
+            self.migrated = True
+            logger.warning(
+                "journal %s was written by an older neofin-async (by input position); "
+                "migrated: the items it recorded carry no content and are sent once more",
+                self.path,
+            )
+        elif "tenant" in columns:  # format 2: the scope's names in every key
+            db.execute("ALTER TABLE items RENAME TO items_v2")
+        elif columns:
+            raise ConfigurationError(f"journal {self.path}: unknown table layout")
+        _script(db, _SCHEMA)
+        if "tenant" in columns:
+            _script(db, _FROM_FORMAT_2)
+            logger.info("journal %s converted to format %d", self.path, SCHEMA_VERSION)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _scope_id(self, scope: JournalScope, *, create: bool = False) -> int | None:
         """The number of `scope` in this file; None while nothing was recorded in it, unless
