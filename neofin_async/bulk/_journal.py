@@ -172,6 +172,7 @@ class Journal:
         if db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
             return
         columns = {row[1] for row in db.execute("PRAGMA table_info(items)")}
+        format_2 = "tenant" in columns  # the scope's names in every key
         if "idx" in columns:  # format 1: by input position, no content
             db.execute("ALTER TABLE items RENAME TO items_v1")
             self.migrated = True
@@ -180,12 +181,12 @@ class Journal:
                 "migrated: the items it recorded carry no content and are sent once more",
                 self.path,
             )
-        elif "tenant" in columns:  # format 2: the scope's names in every key
+        elif format_2:
             db.execute("ALTER TABLE items RENAME TO items_v2")
         elif columns:
             raise ConfigurationError(f"journal {self.path}: unknown table layout")
         _script(db, _SCHEMA)
-        if "tenant" in columns:
+        if format_2:
             _script(db, _FROM_FORMAT_2)
             logger.info("journal %s converted to format %d", self.path, SCHEMA_VERSION)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -200,7 +201,9 @@ class Journal:
                     "INSERT OR IGNORE INTO scopes (tenant, provider, resource) VALUES (?, ?, ?)",
                     scope,
                 )
-            row = self._db.execute(f"SELECT id FROM scopes {_IN_SCOPE}", scope).fetchone()
+            row = self._db.execute(
+                "SELECT id FROM scopes WHERE tenant = ? AND provider = ? AND resource = ?", scope
+            ).fetchone()
             if row is None:
                 return None
             number = self._scopes[scope] = row[0]
@@ -260,9 +263,6 @@ class Journal:
 
     def __repr__(self) -> str:
         return f"Journal({self.path!r})"
-
-
-_IN_SCOPE = "WHERE tenant = ? AND provider = ? AND resource = ?"
 
 
 def _script(db: sqlite3.Connection, script: str) -> None:
