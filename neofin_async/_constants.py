@@ -41,6 +41,9 @@ CONFIRM_TIMEOUT = 60.0
 CONFIRM_INTERVAL = 2.0
 JOURNAL_WINDOW = 512
 """Input items read ahead so the journal is asked about their keys in one query."""
+MAX_SETTLED = 1024
+"""Items settled without sending (invalid, or unchanged in a journal) that end a bulk chunk:
+a run that sends little still reports progress, in flat memory."""
 
 SAO_PAULO_TZ = "America/Sao_Paulo"
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import operator
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -376,6 +377,40 @@ async def test_duplicate_detection() -> None:
     duplicate = on.errors[0]
     assert (duplicate.index, duplicate.duplicate_of) == (2, 0)
     assert "the same as item 0" in duplicate.message
+
+
+@pytest.mark.parametrize("expected", [None, 100_000, 10])
+def test_seen_keys_grows_to_what_the_input_expects_once(expected: int | None) -> None:
+    from neofin_async.bulk._seen import SeenKeys
+
+    asked = []
+
+    def hint() -> int:
+        asked.append(expected)
+        return expected or 0
+
+    seen = SeenKeys(expected=hint if expected is not None else None)
+    keys = [f"K{i}" for i in range(6000)]
+    assert [seen.first(key, i) for i, key in enumerate(keys)] == list(range(6000))
+    assert [seen.first(key, 10_000 + i) for i, key in enumerate(keys)] == list(range(6000))
+    assert len(seen) == 6000 and len(asked) == (expected is not None)
+    table = seen.nbytes // 16  # slots, at most two thirds full
+    assert table == {None: 16_384, 100_000: 262_144, 10: 16_384}[expected]
+
+
+def test_a_file_tells_the_engine_how_many_records_it_holds(tmp_path: Path) -> None:
+    from neofin_async.exports import ReadOptions, Records, fields_of
+
+    path = tmp_path / "export.csv"
+    path.write_text("integration_identifier\n" + "".join(f"ID-{i:05d}\n" for i in range(20_000)))
+    records = Records(ReadOptions(path=str(path)), fields_of("billings", "neofin"))
+    items = records.for_engine(digests=False)
+    assert isinstance(items, Iterable)
+    rows = iter(items)
+    for _ in range(1000):
+        next(rows)
+    assert 19_000 <= operator.length_hint(items) <= 21_000
+    assert sum(1 for _ in rows) == 19_000 and operator.length_hint(items) == 20_000
 
 
 # -- bounds ---------------------------------------------------------------------------------

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import neofin_async as nf
-from neofin_async._constants import MAX_REQUEST_BYTES
-from neofin_async.bulk import Journal, JournalScope, Sourced
+from neofin_async._constants import MAX_REQUEST_BYTES, MAX_SETTLED
+from neofin_async.bulk import Journal, JournalEntry, JournalRecord, JournalScope, Sourced, _journal
 from neofin_async.emulator import Emulator
 
 
@@ -292,6 +292,167 @@ async def test_sourced_items_are_skipped_without_being_loaded(tmp_path: Path) ->
         loaded.clear()
         result = await client.billings.bulk_upsert(rows(edit=7), journal=tmp_path / "j.sqlite")
     assert loaded == [7] and result.unchanged == 199 and server.sent[-1] == "ERP-7"
+
+
+@pytest.mark.parametrize("json_functions", [True, False])
+async def test_the_journal_looks_keys_up_with_or_without_sqlite_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, json_functions: bool
+) -> None:
+    if not json_functions:  # an SQLite built without them: keys bound one by one
+        monkeypatch.setattr(_journal, "_has_json", lambda db: False)
+    keys = ["ERP-1", 'a "quoted" key', "ação/é", "back\\slash", "tab\tand\nline", "😀", "x" * 300]
+    scope = JournalScope("tenant", "neofin", "billings")
+    with Journal(tmp_path / "j.sqlite") as journal:
+        records = [
+            JournalRecord(k, "accepted", b"c%d" % i, b"s%015d" % i) for i, k in enumerate(keys)
+        ]
+        await journal.record(scope, [*records, JournalRecord("gone", "failed")])
+        found = await journal.accepted(
+            scope, [*keys, "unknown", "gone", *(f"k{i}" for i in range(600))]
+        )
+        other = await journal.accepted(JournalScope("other", "neofin", "billings"), keys)
+        same = [(k, b"s%015d" % i) for i, k in enumerate(keys)]
+        moved = [(k, b"t%015d" % i) for i, k in enumerate(keys)]
+        asked = [*same[::2], *moved[1::2], ("unknown", b"u" * 16), ("gone", b"g" * 16)]
+        changed = await journal.changed(scope, asked)
+        widths = await journal.changed(scope, [*same[:2], ("ERP-1", b"short")])  # one by one
+        elsewhere = await journal.changed(JournalScope("other", "neofin", "billings"), same)
+    entries = {k: JournalEntry(b"c%d" % i, b"s%015d" % i) for i, k in enumerate(keys)}
+    assert found == entries and other == {}
+    assert changed == {
+        **{k: entries[k] for k in keys[1::2]},
+        "unknown": None,
+        "gone": None,
+    }
+    assert widths == {"ERP-1": entries["ERP-1"]}
+    assert elsewhere == dict.fromkeys(keys)
+
+
+class PlainStore:
+    """A user's journal store: the protocol's three methods, and no `changed()`."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+
+    async def accepted(self, scope: JournalScope, keys: Any) -> dict[str, JournalEntry]:
+        return await self.journal.accepted(scope, keys)
+
+    async def record(self, scope: JournalScope, records: Any) -> None:
+        await self.journal.record(scope, records)
+
+    async def aclose(self) -> None:
+        pass
+
+
+nights = st.lists(  # each night's rows: (key, amount, export layout); a key may repeat
+    st.lists(st.tuples(st.integers(0, 12), st.integers(1, 3), st.sampled_from("ab")), max_size=30),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(nights=nights)
+def test_a_store_that_compares_sources_decides_as_one_that_does_not(
+    tmp_path_factory: pytest.TempPathFactory, nights: list[list[tuple[int, int, str]]]
+) -> None:
+    """SQLite compares the digests of a re-run (`changed()`); a store without that is asked
+    what was accepted and compared in Python: every night ends the same either way."""
+
+    def row(key: int, amount: int, layout: str) -> Sourced:
+        item = billing_item(integration_identifier=f"K{key}", amount=1000 + amount)
+        return Sourced(f"K{key}", f"{layout} {key} {amount}".encode(), lambda: item)
+
+    async def scenario(native: bool) -> tuple[list[Any], list[str]]:
+        server, outcomes = Recorder(), []
+        with Journal(tmp_path_factory.mktemp("j") / "j.sqlite") as journal:
+            store = journal if native else PlainStore(journal)
+            async with server.client() as client:
+                for rows in nights:
+                    result = await client.billings.bulk_upsert(
+                        [row(*r) for r in rows],
+                        journal=store,
+                        concurrency=1,
+                        detect_duplicates=True,
+                    )
+                    errors = sorted((e.index, e.status) for e in result.errors)
+                    outcomes.append((result.counts.as_dict(), result.unchanged, errors))
+        return outcomes, server.sent
+
+    assert anyio.run(scenario, True) == anyio.run(scenario, False)
+
+
+async def test_an_unchanged_item_read_from_a_new_source_is_loaded_once(tmp_path: Path) -> None:
+    """A source digest that changed while the content did not (a reformatted export, a newer
+    reader) costs one night of loading each item; the journal then keeps the new digest."""
+    loaded: list[int] = []
+
+    def rows(source: str) -> Iterator[Sourced]:
+        for i, item in enumerate(day(300)):
+
+            def load(i: int = i, item: dict[str, Any] = item) -> dict[str, Any]:
+                loaded.append(i)
+                return item
+
+            digest = f"{source} line {i}".encode()
+            yield Sourced(key=item["integration_identifier"], digest=digest, load=load)
+
+    server, journal = Recorder(), tmp_path / "j.sqlite"
+    async with server.client() as client:
+        await client.billings.bulk_upsert(rows("v1"), journal=journal)
+        nights = []
+        for _ in range(2):
+            loaded.clear()
+            result = await client.billings.bulk_upsert(rows("v2"), journal=journal)
+            nights.append((len(loaded), result.unchanged, result.requests))
+    assert nights == [(300, 300, 0), (0, 300, 0)]
+    with Journal(journal) as opened:
+        assert opened.counts() == {"accepted": 300}
+
+
+async def test_a_rerun_that_sends_little_reports_in_bounded_chunks_and_sends_full_ones(
+    tmp_path: Path,
+) -> None:
+    """Unchanged items end a chunk every `MAX_SETTLED` (progress, flat memory) while the
+    changed ones met meanwhile wait for a full request."""
+    journal, server = tmp_path / "sync.sqlite", Recorder()
+    edits = {i: 1 for i in range(0, 3000, 50)}  # 60 changes, one every 50 items
+    async with server.client() as client:
+        await client.billings.bulk_upsert(day(3000), journal=journal)
+        runs = []
+        for export in (day(3000, edits), day(3000, edits)):  # the second: nothing changed
+            stream = client.billings.stream_upsert(export, journal=journal)
+            async with stream:
+                runs.append(([chunk async for chunk in stream], stream.result))
+    (chunks, changed), (quiet_chunks, quiet) = runs
+    assert changed.ok and changed.unchanged == 2940 and changed.requests == 2  # 50 + 10
+    assert [len(batch) for batch in server.requests[-2:]] == [50, 10]
+    assert quiet.ok and quiet.unchanged == 3000 and quiet.requests == 0
+    assert len(quiet_chunks) == 3
+    for chunk in chunks + quiet_chunks:
+        assert chunk.unchanged <= MAX_SETTLED and len(chunk.accepted) <= MAX_SETTLED + 50
+
+
+async def test_a_stop_counts_the_changed_items_waiting_for_their_chunk(tmp_path: Path) -> None:
+    journal, server = tmp_path / "sync.sqlite", Recorder()
+    async with server.client() as client:
+        await client.billings.bulk_upsert(day(3000), journal=journal)
+        stream = client.billings.stream_upsert(
+            day(3000, dict.fromkeys(range(10), 1)), journal=journal, concurrency=1
+        )
+        async with stream:
+            chunks = []
+            async for chunk in stream:
+                chunks.append(chunk)
+                stream.stop("enough")
+    result = stream.result
+    assert len(server.requests) == 60 and result.requests == 0  # the first run's only
+    assert chunks[-1].chunk == -1 and result.total == 3000 and result.unchanged >= MAX_SETTLED
+    assert result.accepted + result.not_sent == 3000
+    not_sent = [e for e in result.errors if e.index < 10]
+    assert [(e.index, e.status) for e in not_sent] == [(i, "not_sent") for i in range(10)]
 
 
 journal_runs = st.lists(  # each run: the export's amounts by key (a key may disappear)

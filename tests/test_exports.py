@@ -5,7 +5,7 @@ Piriod's and ChargeOver's records."""
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +155,6 @@ def test_a_regular_file_is_read_in_the_loop_and_a_stream_in_a_thread(tmp_path: P
     stream = Records(
         ReadOptions(path="b.csv"), fields_of("billings"), file=io.BytesIO(path.read_bytes())
     ).for_engine(digests=False)
-    assert isinstance(on_disk, Iterator) and not isinstance(on_disk, AsyncIterator)
+    assert isinstance(on_disk, Iterable) and not isinstance(on_disk, AsyncIterable)
     assert isinstance(stream, AsyncIterator)
     records.close()

@@ -6,14 +6,22 @@ from collections import deque
 from collections.abc import AsyncIterable, Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, Generic, TypeVar
+from operator import length_hint
+from typing import Any, Generic, TypeVar, cast
 
 import anyio
 
-from .._constants import JOURNAL_WINDOW
+from .._constants import JOURNAL_WINDOW, MAX_SETTLED
 from .._exceptions import InvalidItemError
 from ._answer import Sourced
-from ._journal import JournalEntry, JournalScope, JournalStore, content_hash
+from ._journal import (
+    JournalEntry,
+    JournalRecord,
+    JournalScope,
+    JournalStore,
+    changed_sources,
+    content_hash,
+)
 from ._result import ItemError, NotSentRange
 from ._seen import SeenKeys
 
@@ -45,6 +53,8 @@ class Chunk(Generic[T]):
     entries: list[Entry[T]] = field(default_factory=list)
     invalid: list[ItemError] = field(default_factory=list)
     unchanged: list[tuple[int, str | None]] = field(default_factory=list)
+    resourced: list[JournalRecord] = field(default_factory=list)
+    """Unchanged items read from a changed source: their new source digest, to journal."""
 
 
 class _Source:
@@ -108,24 +118,34 @@ class Chunker(Generic[T]):
         self._key = key
         self._key_field = key_field
         self._size = size
-        self._seen = SeenKeys() if detect_duplicates else None
+        self._seen = SeenKeys(expected=lambda: length_hint(items)) if detect_duplicates else None
         self._journal = journal
         self._window: deque[tuple[int, Any]] = deque()
-        self._known: dict[str, JournalEntry] = {}
+        self._known: dict[str, JournalEntry | None] = {}
         self._asked: set[str] = set()
-        """The keys `_known` answers for: asked of the journal, accepted or not."""
+        """The keys `_known` answers for in full: what was accepted for them, or None."""
         self._index = 0
         self._number = 0
+        self._filling: Chunk[T] | None = None
         self.exhausted = False
 
     async def next_chunk(self) -> Chunk[T] | None:
-        """The next chunk, or None when the input is exhausted."""
-        chunk: Chunk[T] = Chunk(self._number)
-        self._number += 1
+        """The next chunk, or None when the input is exhausted. A chunk holds `size` items to
+        send (fewer at the end), or `MAX_SETTLED` items settled without sending (invalid or
+        unchanged) and none to send: the items to send met so far wait for the rest of their
+        chunk (`take_filling`), so that a run which sends little still reports progress,
+        keeps its memory flat, and sends full requests."""
+        chunk, self._filling = self._filling or self._new_chunk(), None
         window, entries, size = self._window, chunk.entries, self._size
         while len(entries) < size:
+            if len(chunk.unchanged) + len(chunk.invalid) >= MAX_SETTLED:
+                if entries:
+                    self._filling, chunk = chunk, self._settled_part(chunk)
+                break
             if not window and not await self._read_ahead():
                 break
+            if self._journal is not None and self._skip_unchanged(chunk):
+                continue
             index, raw = window.popleft()
             if self._journal is not None:
                 entry = self._candidate(index, raw, chunk)
@@ -141,6 +161,23 @@ class Chunker(Generic[T]):
                 entries.append(entry)
         return chunk if chunk.entries or chunk.invalid or chunk.unchanged else None
 
+    def take_filling(self) -> Chunk[T] | None:
+        """The chunk being filled, if any (items to send met before a run stopped)."""
+        chunk, self._filling = self._filling, None
+        return chunk
+
+    def _new_chunk(self) -> Chunk[T]:
+        self._number += 1
+        return Chunk(self._number - 1)
+
+    def _settled_part(self, chunk: Chunk[T]) -> Chunk[T]:
+        """A chunk of `chunk`'s settled items alone, which leave it."""
+        settled = self._new_chunk()
+        settled.invalid, chunk.invalid = chunk.invalid, settled.invalid
+        settled.unchanged, chunk.unchanged = chunk.unchanged, settled.unchanged
+        settled.resourced, chunk.resourced = chunk.resourced, settled.resourced
+        return settled
+
     async def _read_ahead(self) -> bool:
         """Pull the next chunk's worth of items (a window, with a journal); False at the end."""
         want = JOURNAL_WINDOW if self._journal is not None else self._size
@@ -150,9 +187,28 @@ class Chunker(Generic[T]):
             self._window.extend(enumerate(batch, start=self._index))
             self._index += len(batch)
         if self._journal is not None and self._window:
-            self._known, self._asked = {}, set()
-            await self._ask({k for _, raw in self._window if (k := self._raw_key(raw)) is not None})
+            await self._learn(self._window)
         return bool(self._window)
+
+    async def _learn(self, window: deque[tuple[int, Any]]) -> None:
+        """Ask the journal about the window's keys: of `Sourced` items, only those whose
+        source digest changed (`_known` holds what was accepted for them, or None); of other
+        items, what was accepted."""
+        assert self._journal is not None
+        self._known, self._asked = {}, set()
+        sources = [
+            (raw.key, raw.digest)
+            for _, raw in window
+            if type(raw) is Sourced and raw.key is not None
+        ]
+        if len(sources) < len(window):  # items of other kinds
+            others = {self._raw_key(raw) for _, raw in window if type(raw) is not Sourced}
+            others.discard(None)
+            await self._ask(cast(set[str], others))
+        if sources:
+            changed = await changed_sources(self._journal.store, self._journal.scope, sources)
+            self._known.update(changed)
+            self._asked.update(changed)  # the others were accepted as they are: unchanged
 
     async def _ask(self, keys: set[str]) -> None:
         """Learn from the journal what was accepted for `keys`."""
@@ -188,6 +244,24 @@ class Chunker(Generic[T]):
             return None
         return Entry(index, key, item)
 
+    def _skip_unchanged(self, chunk: Chunk[T]) -> bool:
+        """Count the window's leading `Sourced` items whose key was accepted before with the
+        same source digest (the journal did not name it), and is not a duplicate, as
+        unchanged: the nightly re-run's usual item, in one loop. False when the window's
+        first item is another kind: it takes the ordinary path (`_candidate`)."""
+        window, known, unchanged, seen = self._window, self._known, chunk.unchanged, self._seen
+        room = MAX_SETTLED - len(unchanged) - len(chunk.invalid)
+        while window and room:
+            index, raw = window[0]
+            if type(raw) is not Sourced or (key := raw.key) is None or key in known:
+                return False
+            if seen is not None and seen.first(key, index) != index:
+                return False  # a duplicate: `_candidate` refuses it
+            window.popleft()
+            unchanged.append((index, key))
+            room -= 1
+        return True
+
     def _candidate(self, index: int, raw: Any, chunk: Chunk[T]) -> Entry[T] | None:
         """With a journal: the item as an entry with its content hash, or None when it is
         refused, or skipped as unchanged on its source digest (`Sourced`)."""
@@ -213,6 +287,11 @@ class Chunker(Generic[T]):
         known = self._known.get(entry.key) if entry.key is not None else None
         if known is not None and known.content == entry.content:
             chunk.unchanged.append((entry.index, entry.key))
+            if entry.source is not None and entry.source != known.source:
+                assert entry.key is not None  # so that the next run skips it on its digest
+                chunk.resourced.append(
+                    JournalRecord(entry.key, "accepted", entry.content, entry.source)
+                )
             return
         entry.previous = known
         chunk.entries.append(entry)

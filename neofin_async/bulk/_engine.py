@@ -258,7 +258,7 @@ class _Run(Generic[T]):
                         slots.release()
                         break
                     if not chunk.entries or self.stopped_by is not None:
-                        _emit(results, (self._leftover(chunk), True, []))
+                        _emit(results, (self._leftover(chunk), True, chunk.resourced))
                         continue
                     self.in_flight[chunk.number] = chunk
                     senders.start_soon(self._send_chunk, chunk, results)
@@ -266,6 +266,9 @@ class _Run(Generic[T]):
             for chunk in self.in_flight.values():
                 _emit(results, (self._leftover(chunk), False, _failed_records(chunk)))
             if self.stopped_by is not None:
+                filling = self.chunker.take_filling()
+                if filling is not None:
+                    _emit(results, (self._leftover(filling), False, filling.resourced))
                 reason = f"not sent: the run stopped ({self.stopped_by})"
                 ranges, self.input_unread = await self.chunker.drain(reason, options.drain_limit)
                 _emit(results, (ChunkResult(-1, not_sent=ranges), False, []))
@@ -341,7 +344,7 @@ class _Run(Generic[T]):
         result.requests += answer.requests
         result.request_id = answer.request_id
         if answer.rejected or answer.failed or self.journal is not None:
-            records = self._fold(answer, entries, result)
+            records = chunk.resourced + self._fold(answer, entries, result)
         else:  # the usual answer: every item accepted, nothing to journal
             result.accepted += [(entry.index, entry.key) for entry in entries]
             records = []
@@ -428,7 +431,8 @@ def _record(entry: Entry[Any], state: ItemState, message: str) -> JournalRecord:
 
 def _failed_records(chunk: Chunk[Any]) -> list[JournalRecord]:
     """A chunk cancelled in flight: its items' outcome is unknown, so a journal forgets them."""
-    return [JournalRecord(e.key, "failed") for e in chunk.entries if e.key is not None]
+    failed = [JournalRecord(e.key, "failed") for e in chunk.entries if e.key is not None]
+    return chunk.resourced + failed
 
 
 def _emit(results: MemoryObjectSendStream[_Emitted], item: _Emitted) -> None:

@@ -15,10 +15,11 @@ writer stored something since.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
     from ._result import ItemState
 
 SCHEMA_VERSION = 3
+_entry = tuple.__new__
+"""Makes a `JournalEntry` from a pair without its Python-level `__new__` (a lookup makes one
+a key)."""
 _LOOKUP_BATCH = 500
 
 
@@ -80,6 +84,42 @@ class JournalStore(Protocol):
         ...
 
 
+@runtime_checkable
+class ComparesSources(Protocol):
+    """A `JournalStore` that compares source digests itself (both of ours): a nightly re-run
+    then reads back the few items that changed, not what was accepted for every key."""
+
+    async def changed(
+        self, scope: JournalScope, sources: Sequence[tuple[str, bytes]]
+    ) -> dict[str, JournalEntry | None]:
+        """Of `sources` (key, source digest), the keys not accepted before with that
+        digest: what was accepted for each (None: nothing)."""
+        ...
+
+
+async def changed_sources(
+    store: JournalStore, scope: JournalScope, sources: Sequence[tuple[str, bytes]]
+) -> dict[str, JournalEntry | None]:
+    """`store.changed()`, or the same from `store.accepted()` for a store without it."""
+    if isinstance(store, ComparesSources):
+        return await store.changed(scope, sources)
+    return await compare_sources(store.accepted, scope, sources)
+
+
+async def compare_sources(
+    accepted: Callable[[JournalScope, Collection[str]], Awaitable[dict[str, JournalEntry]]],
+    scope: JournalScope,
+    sources: Sequence[tuple[str, bytes]],
+) -> dict[str, JournalEntry | None]:
+    """`changed()` through `accepted()`, compared here."""
+    found = await accepted(scope, {key for key, _ in sources})
+    return {
+        key: entry
+        for key, digest in sources
+        if (entry := found.get(key)) is None or entry.source != digest
+    }
+
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scopes (
     id INTEGER PRIMARY KEY,
@@ -107,6 +147,21 @@ INSERT INTO items
     FROM items_v2 JOIN scopes USING (tenant, provider, resource);
 DROP TABLE items_v2;
 """
+_CHANGED_JSON = """
+SELECT asked.value, items.content, items.source
+FROM json_each(?) AS asked
+LEFT JOIN items ON items.scope = ? AND items.key = asked.value AND items.content IS NOT NULL
+WHERE items.source IS NOT substr(?, asked.key * ? + 1, ?)
+"""
+"""Of the keys asked (a JSON array) and their source digests (one blob of digests of one
+width), those accepted with another digest, or not at all."""
+_LOOKUP_JSON = """
+SELECT items.key, items.content, items.source
+FROM json_each(?) AS asked CROSS JOIN items ON items.scope = ? AND items.key = asked.value
+WHERE items.content IS NOT NULL
+"""
+"""The keys asked, as a JSON array (`CROSS JOIN` keeps it the outer loop: one primary key
+look-up a key)."""
 _UPSERT = """
 INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (scope, key) DO UPDATE SET
@@ -160,6 +215,7 @@ class Journal:
             )
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
+        self._json_keys = _has_json(db)
         if version < SCHEMA_VERSION:
             with db:
                 db.execute("BEGIN IMMEDIATE")
@@ -211,10 +267,13 @@ class Journal:
 
     async def accepted(self, scope: JournalScope, keys: Collection[str]) -> dict[str, JournalEntry]:
         """For each of `keys` accepted before (and not failed since): what was accepted."""
-        found: dict[str, JournalEntry] = {}
         number = self._scope_id(scope)
-        if number is None:
-            return found
+        if number is None or not keys:
+            return {}
+        if self._json_keys:  # the keys as one JSON array: binding each cost as much again
+            rows = self._db.execute(_LOOKUP_JSON, (json.dumps(list(keys)), number))
+            return {key: _entry(JournalEntry, (content, source)) for key, content, source in rows}
+        found: dict[str, JournalEntry] = {}
         for batch in _batches(keys, _LOOKUP_BATCH):
             marks = ",".join("?" * len(batch))
             rows = self._db.execute(
@@ -225,6 +284,27 @@ class Journal:
             for key, content, source in rows:
                 found[key] = JournalEntry(content, source)
         return found
+
+    async def changed(
+        self, scope: JournalScope, sources: Sequence[tuple[str, bytes]]
+    ) -> dict[str, JournalEntry | None]:
+        """Of `sources` (key, source digest), the keys not accepted before with that digest:
+        what was accepted for each (None: nothing). Compared in SQLite, so that a nightly
+        re-run reads back only the few that changed."""
+        number = self._scope_id(scope)
+        if number is None:
+            return dict.fromkeys((key for key, _ in sources), None)
+        digests = [digest for _, digest in sources]
+        widths = set(map(len, digests))
+        if not self._json_keys or len(widths) != 1:
+            return await compare_sources(self.accepted, scope, sources)
+        width = widths.pop()
+        keys = json.dumps([key for key, _ in sources])
+        rows = self._db.execute(_CHANGED_JSON, (keys, number, b"".join(digests), width, width))
+        return {
+            key: None if content is None else _entry(JournalEntry, (content, source))
+            for key, content, source in rows
+        }
 
     async def record(self, scope: JournalScope, records: Sequence[JournalRecord]) -> None:
         """Store one chunk's outcomes, in one transaction."""
@@ -271,6 +351,15 @@ def _script(db: sqlite3.Connection, script: str) -> None:
     for statement in script.split(";"):
         if statement.strip():
             db.execute(statement)
+
+
+def _has_json(db: sqlite3.Connection) -> bool:
+    """Whether this SQLite has `json_each` (built in since 3.38, and in most builds before)."""
+    try:
+        db.execute("SELECT count(*) FROM json_each('[]')")
+    except sqlite3.OperationalError:
+        return False
+    return True
 
 
 def _kept(record: JournalRecord) -> tuple[bytes | None, bytes | None]:

@@ -8,19 +8,29 @@ about n**2 / 2**65 (1 in 36 billion for a million keys)."""
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
 
 _EMPTY = 0
+_MOST_EXPECTED = 1 << 24
+"""Keys `expected()` may make room for at once (a wild guess costs no more than 512 MB)."""
 _MASK = (1 << 64) - 1
 
 
 class SeenKeys:
-    __slots__ = ("_hashes", "_indexes", "_mask", "_size")
+    """`expected()`, asked when the table first fills, says how many keys to make room for:
+    a table grown straight to a million keys places each once, where doubling placed each
+    again at every step (two fifths of the time of a million calls to `first`)."""
 
-    def __init__(self, capacity: int = 1 << 12) -> None:
+    __slots__ = ("_expected", "_hashes", "_indexes", "_mask", "_size")
+
+    def __init__(
+        self, capacity: int = 1 << 12, *, expected: Callable[[], int] | None = None
+    ) -> None:
         self._hashes = array("Q", bytes(8 * capacity))
         self._indexes = array("q", bytes(8 * capacity))
         self._mask = capacity - 1
         self._size = 0
+        self._expected = expected
 
     def __len__(self) -> int:
         return self._size
@@ -47,6 +57,10 @@ class SeenKeys:
     def _grow(self) -> None:
         old = zip(self._hashes, self._indexes, strict=True)
         capacity = len(self._hashes) * 2
+        if self._expected is not None:  # once: room for what the input expects
+            expected, self._expected = min(self._expected(), _MOST_EXPECTED), None
+            while capacity * 2 < expected * 3:  # at most two thirds full
+                capacity *= 2
         self._hashes = array("Q", bytes(8 * capacity))
         self._indexes = array("q", bytes(8 * capacity))
         self._mask = capacity - 1

@@ -100,7 +100,6 @@ class Records:
         self.encoding = options.encoding
         self.lines: array[int] = array("I")
         """`lines[i]`: the line on which record `i` starts."""
-        self.bytes_read = 0
         self.size = _size(self.path) if file is None else None
         """The file's size in bytes, None for a pipe (the progress bar's estimate)."""
         self.exhausted = False
@@ -116,10 +115,9 @@ class Records:
         self._line = 0
         """The last physical line read."""
         self._source: Iterator[bytes] = iter(self._file)
-        self._width = 1
         wide = _wide_encoding(self._file, options.encoding)
         if wide is not None:  # UTF-16 or UTF-32: decoded by io, then read as UTF-8 lines
-            self.encoding, self._width = "utf-8", 4 if "32" in wide else 2
+            self.encoding = "utf-8"
             self._source = _recoded(self._file, wide)
         self._source_encoding = wide or options.encoding
         first = self._next_line()
@@ -159,6 +157,14 @@ class Records:
         """Columns (or JSON keys) dropped by `--ignore-unknown-columns`."""
         return self.layout.ignored + tuple(self._ignored)
 
+    @property
+    def bytes_read(self) -> int:
+        """How far into the file reading has come, in bytes (0 for a pipe)."""
+        try:
+            return self._file.tell() if self.size is not None else 0
+        except (OSError, ValueError):  # closed
+            return self.size or 0
+
     def estimate(self) -> tuple[int, bool] | None:
         """`(records, exact)`: how many records the input holds, extrapolated from the bytes
         read so far (exact once read to the end); None while nothing is known (a pipe)."""
@@ -181,12 +187,28 @@ class Records:
 
     def sourced(self, *, digests: bool = True) -> Iterator[Sourced]:
         """Every record as a `Sourced`: key and digest now, the record on `load()`. Without
-        `digests` (no journal to compare them with), the digest is left empty."""
-        make, lines = self._sourced, self.lines
+        `digests` (no journal to compare them with), the digest is left empty. The hot path
+        of a nightly re-run, which reads every row and loads few: one loop, no call a row."""
+        lines, load, prefix, jsonl = self.lines, self._load, self._prefix, self.format == "jsonl"
+        at, delimiter = self._key_at, self.delimiter
         with self._reading() as rows:
-            for row in rows:
-                lines.append(row[0])
-                yield make(row, digests)
+            for line, raw, text, cells, bad in rows:
+                lines.append(line)
+                digest = b""
+                if digests:
+                    hashed = prefix.copy()
+                    hashed.update(raw)
+                    digest = hashed.digest()
+                if jsonl:
+                    yield self._sourced_json(text, bad, digest)
+                    continue
+                key = None
+                if cells is not None:
+                    key = self._key_of(cells)
+                elif at is not None and text is not None:
+                    parts = text.split(delimiter, at + 1)
+                    key = (parts[at].strip() or None) if at < len(parts) else None
+                yield Sourced(key, digest, partial(load, text, cells, bad))
 
     async def __aiter__(self) -> AsyncIterator[dict[str, Any] | InvalidItemError]:
         """The records, read in a worker thread so a slow input never blocks the event loop."""
@@ -200,13 +222,11 @@ class Records:
     def for_engine(self, *, digests: bool) -> Iterable[Sourced] | AsyncIterable[Sourced]:
         """What to hand the bulk engine: a regular file as `sourced()` (the engine reads a
         chunk at a time between other work, from the page cache: a third faster than
-        through a thread), a pipe or stdin as `asourced()` (a slow producer never blocks
-        the event loop)."""
-        return (
-            self.sourced(digests=digests)
-            if self.size is not None
-            else self.asourced(digests=digests)
-        )
+        through a thread), with the records it holds as a length hint; a pipe or stdin as
+        `asourced()` (a slow producer never blocks the event loop)."""
+        if self.size is None:
+            return self.asourced(digests=digests)
+        return _Estimated(self.sourced(digests=digests), self)
 
     def close(self) -> None:
         if not self._closed and self._owned:
@@ -227,7 +247,6 @@ class Records:
         raw = next(self._source, b"")
         if raw:
             self._line += 1
-            self.bytes_read += len(raw) * self._width
         return raw
 
     def _decode(self, raw: bytes) -> tuple[str, bool]:
@@ -281,7 +300,7 @@ class Records:
         while raw:
             start = self._line
             cr = raw.find(b"\r")
-            if b'"' not in raw and (cr == -1 or cr >= len(raw) - 2):
+            if raw.find(b'"') < 0 and (cr == -1 or cr >= len(raw) - 2):  # `in` costs twice
                 if raw.strip(blank):
                     body = raw.rstrip(b"\r\n")
                     try:
@@ -449,28 +468,9 @@ class Records:
         text = json.dumps(described, sort_keys=True, ensure_ascii=False)
         return hashlib.blake2b(text.encode(), digest_size=16)
 
-    def _sourced(self, row: Row, digests: bool) -> Sourced:
-        _, raw, text, cells, bad = row
-        digest = b""
-        if digests:
-            hashed = self._prefix.copy()
-            hashed.update(raw)
-            digest = hashed.digest()
-        if self.format == "jsonl":
-            return self._sourced_json(row, digest)
-        at = self._key_at
-        if cells is not None:
-            key = self._key_of(cells)
-        elif at is not None and text is not None:
-            parts = text.split(self.delimiter, at + 1)
-            key = (parts[at].strip() or None) if at < len(parts) else None
-        else:
-            key = None
-        return Sourced(key, digest, partial(self._load, text, cells, bad))
-
-    def _sourced_json(self, row: Row, digest: bytes) -> Sourced:
+    def _sourced_json(self, text: str | None, bad: bool, digest: bytes) -> Sourced:
         """A JSON object is parsed to find its key (`json` is fast; converting is not)."""
-        loaded = self._load(row[2], row[3], row[4])
+        loaded = self._load(text, None, bad)
         key = self.fields.key
         found = loaded.get(key) if key and isinstance(loaded, dict) else None
         if isinstance(loaded, InvalidItemError):
@@ -479,6 +479,22 @@ class Records:
 
 
 _UNSEEN = object()
+
+
+class _Estimated(Iterable[_T]):
+    """A file's rows with a length hint (`operator.length_hint`): the records the file holds
+    as far as it is read, so that the engine sizes its table of keys once."""
+
+    def __init__(self, rows: Iterator[_T], records: Records) -> None:
+        self._rows = rows
+        self._records = records
+
+    def __iter__(self) -> Iterator[_T]:
+        return self._rows
+
+    def __length_hint__(self) -> int:
+        estimate = self._records.estimate()
+        return estimate[0] if estimate is not None else 0
 
 
 class _Feed:
