@@ -539,6 +539,23 @@ async def test_bulk_engine_works_on_its_own() -> None:
     assert {e.index for e in result.errors} == set(range(1, 100, 2))
 
 
+async def test_a_run_tells_sniffio_its_event_loop_and_leaves_the_caller_as_it_was() -> None:
+    """Under `asyncio.run()` nothing tells sniffio which library runs, so every anyio and
+    httpcore call sniffed for it; a run tells it, for its own tasks only."""
+    import sniffio
+
+    told: list[str | None] = []
+
+    async def send(items: list[int], on_retry: Any) -> Answer:
+        told.append(sniffio.current_async_library_cvar.get())
+        return Answer()
+
+    assert sniffio.current_async_library_cvar.get() is None
+    result = await BulkEngine(send, lambda item, index: item).run(range(120))
+    assert result.accepted == 120 and told == ["asyncio"] * 3
+    assert sniffio.current_async_library_cvar.get() is None
+
+
 async def test_report_is_json() -> None:
     async with client_for(queued) as client:
         result = await client.billings.bulk_upsert([billing(0), invalid(1)])

@@ -138,27 +138,27 @@ class Chunker(Generic[T]):
         chunk, self._filling = self._filling or self._new_chunk(), None
         window, entries, size = self._window, chunk.entries, self._size
         while len(entries) < size:
-            if len(chunk.unchanged) + len(chunk.invalid) >= MAX_SETTLED:
-                if entries:
-                    self._filling, chunk = chunk, self._settled_part(chunk)
-                break
             if not window and not await self._read_ahead():
                 break
-            if self._journal is not None and self._skip_unchanged(chunk):
-                continue
-            index, raw = window.popleft()
-            if self._journal is not None:
+            if self._journal is None:
+                index, raw = window.popleft()
+                entry = self._validated(
+                    index, raw.load() if isinstance(raw, Sourced) else raw, chunk
+                )
+                if entry is not None:
+                    entries.append(entry)
+                    continue  # nothing settled: no need to count
+            elif not self._skip_unchanged(chunk):
+                index, raw = window.popleft()
                 entry = self._candidate(index, raw, chunk)
                 if entry is not None:
                     if entry.key is not None and entry.key not in self._asked:
                         await self._ask({entry.key})  # validation changed the key
                     self._place(entry, chunk)
-                continue
-            if isinstance(raw, Sourced):
-                raw = raw.load()
-            entry = self._validated(index, raw, chunk)
-            if entry is not None:
-                entries.append(entry)
+            if len(chunk.unchanged) + len(chunk.invalid) >= MAX_SETTLED:
+                if entries:
+                    self._filling, chunk = chunk, self._settled_part(chunk)
+                break
         return chunk if chunk.entries or chunk.invalid or chunk.unchanged else None
 
     def take_filling(self) -> Chunk[T] | None:
@@ -236,7 +236,7 @@ class Chunker(Generic[T]):
             )
             return None
         key = self._key(item)
-        first = self._duplicate_of(key, index)
+        first = self._duplicate_of(key, index) if self._seen is not None else None
         if first is not None:
             message = f"duplicate {self._key_field} {key!r}: the same as item {first}"
             errors = {self._key_field: [message]}
