@@ -5,6 +5,7 @@ from ._chunker import Chunker
 from ._confirm import ConfirmResult, confirm
 from ._engine import BulkEngine, BulkStream, ChunkRetry
 from ._journal import (
+    ComparesSources,
     Journal,
     JournalEntry,
     JournalRecord,
@@ -42,6 +43,7 @@ __all__ = [
     "ChunkResult",
     "ChunkRetry",
     "Chunker",
+    "ComparesSources",
     "ConfirmResult",
     "Counts",
     "ItemError",

@@ -69,7 +69,8 @@ class JournalRecord(NamedTuple):
 @runtime_checkable
 class JournalStore(Protocol):
     """Where a bulk run remembers outcomes. Implementations: `Journal` (SQLite) and
-    `PostgresJournal`."""
+    `PostgresJournal`. A store may also compare source digests itself (`ComparesSources`):
+    a nightly re-run of `Sourced` items then reads back only what changed."""
 
     async def accepted(self, scope: JournalScope, keys: Collection[str]) -> dict[str, JournalEntry]:
         """For each of `keys` accepted before (and not failed since): what was accepted."""
