@@ -443,7 +443,8 @@ def _record(entry: Entry[Any], state: ItemState, message: str) -> JournalRecord:
 
 
 def _failed_records(chunk: Chunk[Any]) -> list[JournalRecord]:
-    """A chunk cancelled in flight: its items' outcome is unknown, so a journal forgets them."""
+    """A chunk cancelled in flight: its items' outcome is unknown, so a journal forgets them
+    (and keeps the new digests of its unchanged items)."""
     failed = [JournalRecord(e.key, "failed") for e in chunk.entries if e.key is not None]
     return chunk.resourced + failed
 

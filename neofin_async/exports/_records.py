@@ -300,7 +300,8 @@ class Records:
         while raw:
             start = self._line
             cr = raw.find(b"\r")
-            if raw.find(b'"') < 0 and (cr == -1 or cr >= len(raw) - 2):  # `in` costs twice
+            # find(), not `in`: bytes' `in` first tries its operand as an int, and raises
+            if raw.find(b'"') < 0 and (cr == -1 or cr >= len(raw) - 2):
                 if raw.strip(blank):
                     body = raw.rstrip(b"\r\n")
                     try:
