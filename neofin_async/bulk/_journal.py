@@ -87,8 +87,10 @@ class JournalStore(Protocol):
 
 @runtime_checkable
 class ComparesSources(Protocol):
-    """A `JournalStore` that compares source digests itself (both of ours): a nightly re-run
-    then reads back the few items that changed, not what was accepted for every key."""
+    """A `JournalStore` that compares source digests itself (SQLite's `Journal`): a nightly
+    re-run then reads back the few items that changed, not what was accepted for every key.
+    (`PostgresJournal` does not: joined to the pairs, a table never analyzed was scanned
+    whole for every window; its `accepted()` probes the index, and the engine compares.)"""
 
     async def changed(
         self, scope: JournalScope, sources: Sequence[tuple[str, bytes]]

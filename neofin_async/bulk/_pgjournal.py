@@ -51,14 +51,6 @@ _LOOKUP = """
 SELECT key, content, source FROM neofin_journal
 WHERE tenant = %s AND provider = %s AND resource = %s AND key = ANY(%s) AND content IS NOT NULL
 """
-_CHANGED = """
-SELECT asked.key, j.content, j.source
-FROM unnest(%s::text[], %s::bytea[]) AS asked(key, source)
-LEFT JOIN neofin_journal AS j
-    ON j.key = asked.key AND j.tenant = %s AND j.provider = %s AND j.resource = %s
-    AND j.content IS NOT NULL
-WHERE j.source IS DISTINCT FROM asked.source
-"""
 _UPSERT = """
 INSERT INTO neofin_journal AS j (tenant, provider, resource, key, state, content, source, message)
 SELECT %s, %s, %s, r.key, r.state,
@@ -105,25 +97,6 @@ class PostgresJournal:
                 cursor = await db.execute(_LOOKUP, (*scope, batch))
                 for key, content, source in await cursor.fetchall():
                     found[key] = JournalEntry(bytes(content), _bytes(source))
-        return found
-
-    async def changed(
-        self, scope: JournalScope, sources: Sequence[tuple[str, bytes]]
-    ) -> dict[str, JournalEntry | None]:
-        """Of `sources` (key, source digest), the keys not accepted before with that digest:
-        what was accepted for each (None: nothing). Compared in the database, so that a
-        nightly re-run reads back only the few that changed."""
-        found: dict[str, JournalEntry | None] = {}
-        async with self._lock:
-            db = await self._connect()
-            for start in range(0, len(sources), _LOOKUP_BATCH):
-                batch = sources[start : start + _LOOKUP_BATCH]
-                keys, digests = [key for key, _ in batch], [digest for _, digest in batch]
-                cursor = await db.execute(_CHANGED, (keys, digests, *scope))
-                for key, content, source in await cursor.fetchall():
-                    found[key] = (
-                        None if content is None else JournalEntry(bytes(content), _bytes(source))
-                    )
         return found
 
     async def record(self, scope: JournalScope, records: Sequence[JournalRecord]) -> None:
