@@ -314,9 +314,11 @@ async def test_the_journal_looks_keys_up_with_or_without_sqlite_json(
         same = [(k, b"s%015d" % i) for i, k in enumerate(keys)]
         moved = [(k, b"t%015d" % i) for i, k in enumerate(keys)]
         asked = [*same[::2], *moved[1::2], ("unknown", b"u" * 16), ("gone", b"g" * 16)]
-        changed = await journal.changed(scope, asked)
-        widths = await journal.changed(scope, [*same[:2], ("ERP-1", b"short")])  # one by one
-        elsewhere = await journal.changed(JournalScope("other", "neofin", "billings"), same)
+        changed = await journal.changed(scope, *zip(*asked, strict=True))
+        mixed = [*same[:2], ("ERP-1", b"short")]  # digests of two widths: compared one by one
+        widths = await journal.changed(scope, *zip(*mixed, strict=True))
+        other_scope = JournalScope("other", "neofin", "billings")
+        elsewhere = await journal.changed(other_scope, *zip(*same, strict=True))
     entries = {k: JournalEntry(b"c%d" % i, b"s%015d" % i) for i, k in enumerate(keys)}
     assert found == entries and other == {}
     assert changed == {

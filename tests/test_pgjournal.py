@@ -133,13 +133,13 @@ async def test_changed_names_the_keys_whose_source_moved(store: JournalStore) ->
     await store.record(SCOPE, [accepted(k, A, B) for k in keys])
     await store.record(SCOPE, [accepted("no-source", A), JournalRecord(keys[7], "failed")])
     asked = [(k, C if n % 1000 == 0 else B) for n, k in enumerate(keys)]
-    changed = await changed_sources(
-        store, SCOPE, [*asked, ("no-source", B), ("new", B), ("new", C)]
-    )
+    pairs = [*asked, ("no-source", B), ("new", B), ("new", C)]
+    changed = await changed_sources(store, SCOPE, *zip(*pairs, strict=True))
     moved = {k: JournalEntry(A, B) for n, k in enumerate(keys) if n % 1000 == 0}
     assert changed == {**moved, keys[7]: None, "no-source": JournalEntry(A, None), "new": None}
     elsewhere = JournalScope("other", "neofin", "billings")
-    assert await changed_sources(store, elsewhere, asked[:3]) == dict.fromkeys(keys[:3])
+    first = await changed_sources(store, elsewhere, *zip(*asked[:3], strict=True))
+    assert first == dict.fromkeys(keys[:3])
 
 
 # -- PostgreSQL specifics -----------------------------------------------------------------------

@@ -196,17 +196,16 @@ class Chunker(Generic[T]):
         items, what was accepted."""
         assert self._journal is not None
         self._known, self._asked = {}, set()
-        sources = [
-            (raw.key, raw.digest)
-            for _, raw in window
-            if type(raw) is Sourced and raw.key is not None
-        ]
-        if len(sources) < len(window):  # items of other kinds
+        sourced = [raw for _, raw in window if type(raw) is Sourced and raw.key is not None]
+        if len(sourced) < len(window):  # items of other kinds
             others = {self._raw_key(raw) for _, raw in window if type(raw) is not Sourced}
             others.discard(None)
             await self._ask(cast(set[str], others))
-        if sources:
-            changed = await changed_sources(self._journal.store, self._journal.scope, sources)
+        if sourced:
+            keys = cast(list[str], [s.key for s in sourced])  # None left out above
+            digests = [s.digest for s in sourced]
+            store, scope = self._journal.store, self._journal.scope
+            changed = await changed_sources(store, scope, keys, digests)
             self._known.update(changed)
             self._asked.update(changed)  # the others were accepted as they are: unchanged
 

@@ -93,32 +93,34 @@ class ComparesSources(Protocol):
     whole for every window; its `accepted()` probes the index, and the engine compares.)"""
 
     async def changed(
-        self, scope: JournalScope, sources: Sequence[tuple[str, bytes]]
+        self, scope: JournalScope, keys: Sequence[str], digests: Sequence[bytes]
     ) -> dict[str, JournalEntry | None]:
-        """Of `sources` (key, source digest), the keys not accepted before with that
-        digest: what was accepted for each (None: nothing)."""
+        """Of `keys`, each read with the source digest at the same position of `digests`,
+        those not accepted before with that digest: what was accepted for each (None:
+        nothing)."""
         ...
 
 
 async def changed_sources(
-    store: JournalStore, scope: JournalScope, sources: Sequence[tuple[str, bytes]]
+    store: JournalStore, scope: JournalScope, keys: Sequence[str], digests: Sequence[bytes]
 ) -> dict[str, JournalEntry | None]:
     """`store.changed()`, or the same from `store.accepted()` for a store without it."""
     if isinstance(store, ComparesSources):
-        return await store.changed(scope, sources)
-    return await compare_sources(store.accepted, scope, sources)
+        return await store.changed(scope, keys, digests)
+    return await compare_sources(store.accepted, scope, keys, digests)
 
 
 async def compare_sources(
     accepted: Callable[[JournalScope, Collection[str]], Awaitable[dict[str, JournalEntry]]],
     scope: JournalScope,
-    sources: Sequence[tuple[str, bytes]],
+    keys: Sequence[str],
+    digests: Sequence[bytes],
 ) -> dict[str, JournalEntry | None]:
     """`changed()` through `accepted()`, compared here."""
-    found = await accepted(scope, {key for key, _ in sources})
+    found = await accepted(scope, set(keys))
     return {
         key: entry
-        for key, digest in sources
+        for key, digest in zip(keys, digests, strict=True)
         if (entry := found.get(key)) is None or entry.source != digest
     }
 
@@ -289,21 +291,21 @@ class Journal:
         return found
 
     async def changed(
-        self, scope: JournalScope, sources: Sequence[tuple[str, bytes]]
+        self, scope: JournalScope, keys: Sequence[str], digests: Sequence[bytes]
     ) -> dict[str, JournalEntry | None]:
-        """Of `sources` (key, source digest), the keys not accepted before with that digest:
-        what was accepted for each (None: nothing). Compared in SQLite, so that a nightly
-        re-run reads back only the few that changed."""
+        """Of `keys`, each read with the source digest at the same position of `digests`,
+        those not accepted before with that digest: what was accepted for each (None:
+        nothing). Compared in SQLite, so that a nightly re-run reads back only the few that
+        changed."""
         number = self._scope_id(scope)
         if number is None:
-            return dict.fromkeys((key for key, _ in sources), None)
-        digests = [digest for _, digest in sources]
+            return dict.fromkeys(keys, None)
         widths = set(map(len, digests))
-        if not self._json_keys or len(widths) != 1:
-            return await compare_sources(self.accepted, scope, sources)
+        if not self._json_keys or len(widths) != 1 or len(keys) != len(digests):
+            return await compare_sources(self.accepted, scope, keys, digests)
         width = widths.pop()
-        keys = json.dumps([key for key, _ in sources])
-        rows = self._db.execute(_CHANGED_JSON, (keys, number, b"".join(digests), width, width))
+        asked = (json.dumps(keys), number, b"".join(digests), width, width)
+        rows = self._db.execute(_CHANGED_JSON, asked)
         return {
             key: None if content is None else _entry(JournalEntry, (content, source))
             for key, content, source in rows
