@@ -170,3 +170,29 @@ def test_a_missing_provider_module_is_a_usage_error(monkeypatch: pytest.MonkeyPa
     args = _cli.emulator_parser().parse_args(["--provider", "piriod"])
     with pytest.raises(_cli.UsageError, match="the piriod emulator is not installed"):
         _cli.build(args)
+
+
+@pytest.mark.parametrize(
+    ("argv", "imported"),
+    [
+        (["upsert", "billings", "x.csv"], False),
+        (["emulator", "--provider", "piriod"], True),
+        (["--help"], True),
+    ],
+)
+def test_only_the_emulator_command_imports_every_provider_s_emulator(
+    argv: list[str], imported: bool
+) -> None:
+    """Building the emulator command's options imports every provider's emulator (a tenth of
+    a second): the parser does it for that command alone."""
+    script = (
+        "import sys\n"
+        "from neofin_async.cli import _COMMANDS\n"
+        "from neofin_async.cli._parser import build_parser\n"
+        f"build_parser(_COMMANDS, {argv!r})\n"
+        "print('neofin_async.piriod.emulator' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == str(imported)

@@ -81,7 +81,8 @@ _COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the exit code (0, 1 or 2; 130 when interrupted)."""
     try:
-        args = build_parser(_COMMANDS).parse_args(argv)
+        words = sys.argv[1:] if argv is None else argv
+        args = build_parser(_COMMANDS, words).parse_args(words)
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else 0
     try:
